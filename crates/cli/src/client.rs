@@ -1,0 +1,208 @@
+//! Thin gRPC clients behind `duban ingest`, `duban plans`, `duban tasks`.
+
+use std::{future::Future, path::PathBuf};
+
+use duban_proto::v1::{
+    CreateDocumentRequest, DeliveryState, DocumentKind, ListPlansRequest, ListTasksRequest,
+    ingest_service_client::IngestServiceClient, targets_service_client::TargetsServiceClient,
+};
+use tonic::{Status, transport::Channel};
+
+use crate::{Format, output};
+
+/// Where the services are.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Peers {
+    #[arg(
+        long,
+        env = "DUBAN_INGEST_URL",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    pub ingest_url: String,
+    #[arg(
+        long,
+        env = "DUBAN_TARGETS_URL",
+        default_value = "http://127.0.0.1:50052"
+    )]
+    pub targets_url: String,
+}
+
+async fn connect(url: &str) -> anyhow::Result<Channel> {
+    Channel::from_shared(url.to_string())
+        .map_err(|e| anyhow::anyhow!("invalid URL {url:?}: {e}"))?
+        .connect()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot reach {url}: {e} (is `duban up` running?)"))
+}
+
+pub fn status_error(status: Status) -> anyhow::Error {
+    anyhow::anyhow!("{:?}: {}", status.code(), status.message())
+}
+
+/// Every item of a paged List call.
+pub async fn all_pages<T, F, Fut>(mut fetch: F) -> anyhow::Result<Vec<T>>
+where
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, String), Status>>,
+{
+    let mut all = Vec::new();
+    let mut token = String::new();
+    loop {
+        let (items, next) = fetch(token).await.map_err(status_error)?;
+        all.extend(items);
+        if next.is_empty() {
+            return Ok(all);
+        }
+        token = next;
+    }
+}
+
+pub fn kind_label(kind: i32) -> &'static str {
+    match DocumentKind::try_from(kind).unwrap_or(DocumentKind::Unspecified) {
+        DocumentKind::Decomposition => "decomposition",
+        DocumentKind::WorkReport => "work_report",
+        DocumentKind::PlanExecution => "plan_execution",
+        DocumentKind::Other => "other",
+        DocumentKind::Unspecified => "unknown",
+    }
+}
+
+pub fn delivery_label(state: i32) -> &'static str {
+    match DeliveryState::try_from(state).unwrap_or(DeliveryState::Unspecified) {
+        DeliveryState::Pending => "pending",
+        DeliveryState::Delivered => "delivered",
+        DeliveryState::Failed => "failed",
+        DeliveryState::Unspecified => "unknown",
+    }
+}
+
+pub async fn ingest(peers: &Peers, format: Format, files: &[PathBuf]) -> anyhow::Result<()> {
+    let mut client = IngestServiceClient::new(connect(&peers.ingest_url).await?)
+        .max_encoding_message_size(duban_kit::server::MAX_MESSAGE_BYTES);
+    let mut rows = Vec::new();
+    for file in files {
+        let content =
+            std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        let filename = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let doc = client
+            .create_document(CreateDocumentRequest {
+                content,
+                filename,
+                request_id: String::new(),
+            })
+            .await
+            .map_err(|s| anyhow::anyhow!("{}: {}", file.display(), status_error(s)))?
+            .into_inner();
+        rows.push(doc);
+    }
+    output::print(
+        format,
+        &[
+            "NAME", "FILE", "KIND", "TITLE", "PLANS", "ITEMS", "TARGETS", "DELIVERY",
+        ],
+        &rows,
+        |d| {
+            vec![
+                d.name.clone(),
+                d.filename.clone(),
+                kind_label(d.kind).to_string(),
+                d.title.clone(),
+                d.plan_count.to_string(),
+                d.item_count.to_string(),
+                d.target_count.to_string(),
+                delivery_label(d.delivery_state).to_string(),
+            ]
+        },
+    )
+}
+
+pub async fn plans(peers: &Peers, format: Format, filter: &str) -> anyhow::Result<()> {
+    let client = TargetsServiceClient::new(connect(&peers.targets_url).await?);
+    let plans = all_pages(|page_token| {
+        let mut client = client.clone();
+        let filter = filter.to_string();
+        async move {
+            let r = client
+                .list_plans(ListPlansRequest {
+                    page_size: 1000,
+                    page_token,
+                    filter,
+                })
+                .await?
+                .into_inner();
+            Ok((r.plans, r.next_page_token))
+        }
+    })
+    .await?;
+    output::print(
+        format,
+        &["NAME", "YEAR", "LEVEL", "TASKS", "TITLE"],
+        &plans,
+        |p| {
+            vec![
+                p.name.clone(),
+                p.year.to_string(),
+                p.level.clone(),
+                p.task_count.to_string(),
+                p.title.clone(),
+            ]
+        },
+    )
+}
+
+pub async fn tasks(
+    peers: &Peers,
+    format: Format,
+    plan: Option<&str>,
+    filter: &str,
+) -> anyhow::Result<()> {
+    let client = TargetsServiceClient::new(connect(&peers.targets_url).await?);
+    let parent = match plan {
+        None => "plans/-".to_string(),
+        Some(p) if p.starts_with("plans/") => p.to_string(),
+        Some(id) => format!("plans/{id}"),
+    };
+    let tasks = all_pages(|page_token| {
+        let mut client = client.clone();
+        let filter = filter.to_string();
+        let parent = parent.clone();
+        async move {
+            let r = client
+                .list_tasks(ListTasksRequest {
+                    parent,
+                    page_size: 1000,
+                    page_token,
+                    filter,
+                })
+                .await?
+                .into_inner();
+            Ok((r.tasks, r.next_page_token))
+        }
+    })
+    .await?;
+    output::print(
+        format,
+        &["NAME", "NO", "TARGETS", "DEADLINE", "TEXT"],
+        &tasks,
+        |t| {
+            vec![
+                t.name.clone(),
+                t.number.clone(),
+                output::clip(
+                    &t.indicators
+                        .iter()
+                        .filter_map(|i| i.quantity.as_ref())
+                        .map(|q| q.phrase.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    30,
+                ),
+                t.deadline.clone(),
+                output::clip(&t.text, 60),
+            ]
+        },
+    )
+}

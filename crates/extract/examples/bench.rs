@@ -1,0 +1,54 @@
+//! Throughput: extracts all seeds repeatedly for about three seconds and prints MB/s.
+//! `cargo run --release -p duban-extract --example bench`
+
+use std::time::{Duration, Instant};
+
+fn main() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../seeds");
+    let mut docs = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(&dir) {
+        for e in rd.flatten() {
+            if let Ok(b) = std::fs::read(e.path()) {
+                docs.push((e.path().to_string_lossy().into_owned(), b));
+            }
+        }
+    }
+    if docs.is_empty() {
+        eprintln!("no seeds in {}", dir.display());
+        std::process::exit(2);
+    }
+    let total: usize = docs.iter().map(|d| d.1.len()).sum();
+    let cpu0 = cpu_seconds();
+    let start = Instant::now();
+    let mut bytes = 0usize;
+    let mut rounds = 0usize;
+    let mut items = 0usize;
+    while start.elapsed() < Duration::from_secs(3) {
+        for (name, b) in &docs {
+            items += duban_extract::extract(b, name).items.len();
+        }
+        bytes += total;
+        rounds += 1;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds().map(|c| c - cpu0.unwrap_or(0.0));
+    println!(
+        "{rounds} rounds over {} seeds ({total} bytes), {items} items: {:.1} MB/s wall",
+        docs.len(),
+        bytes as f64 / secs / 1e6
+    );
+    // on a shared machine wall time includes waiting for the CPU; time on CPU is the per-core figure
+    if let Some(c) = cpu.filter(|c| *c > 0.0) {
+        println!(
+            "{:.1} MB/s per core (CPU time {c:.2} s)",
+            bytes as f64 / c / 1e6
+        );
+    }
+}
+
+/// This thread's time on CPU (Linux), from /proc/thread-self/schedstat.
+fn cpu_seconds() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e9)
+}

@@ -1,0 +1,408 @@
+//! Responsibility-decomposition notices: attachments (plans), sections, numbered items and the
+//! units answering for each, in the list layout or the table layout.
+
+use crate::lines::{self, Line, category_of, heading_level, item_number};
+use crate::units::{self, find_clauses};
+use crate::{Item, PlanMeta, Role, quantity};
+use regex::Regex;
+use std::sync::LazyLock;
+
+static ATTACHMENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^附件\s*([0-9一二三四五六七八九十]{0,3})\s*[::]?\s*(.*)$")
+        .expect("attachment regex")
+});
+static SOURCE_REPORT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"((?:19|20)\d{2})?\s*年?\s*(国家|全国|国务院|省|市|区|县|街道|镇)?\s*[《〈]([^》〉]{2,30})[》〉]").expect("source regex")
+});
+
+const TITLE_ENDINGS: &[&str] = &["方案", "清单", "分工", "计划", "台账", "一览表", "表"];
+
+pub struct Decomposed {
+    pub plans: Vec<PlanMeta>,
+    pub items: Vec<Item>,
+}
+
+fn plan_meta(title: &str, attachment: Option<String>, doc_year: Option<i32>) -> PlanMeta {
+    let mut p = PlanMeta {
+        title: title.to_string(),
+        attachment,
+        year: crate::meta::first_year(title).or(doc_year),
+        ..Default::default()
+    };
+    if let Some(c) = SOURCE_REPORT.captures(title) {
+        let level = c.get(2).map(|m| m.as_str());
+        p.level = level.map(|l| match l {
+            "全国" | "国务院" => "国家".to_string(),
+            l => l.to_string(),
+        });
+        p.source_report = c.get(0).map(|m| m.as_str().trim().to_string());
+    }
+    p
+}
+
+/// Does a line look like a table header (序号 | 工作任务 | 牵头单位 …)?
+fn table_header(cells: &[&str]) -> Option<TableCols> {
+    let find = |keys: &[&str]| {
+        cells
+            .iter()
+            .position(|c| keys.iter().any(|k| c.contains(k)))
+    };
+    let task = find(&["任务", "事项", "内容", "目标", "措施", "工作"])?;
+    let mut unit_cols = Vec::new();
+    for (i, c) in cells.iter().enumerate() {
+        if i != task
+            && (c.contains("单位")
+                || c.contains("部门")
+                || c.contains("牵头")
+                || c.contains("配合"))
+        {
+            unit_cols.push((i, c.to_string()));
+        }
+    }
+    if unit_cols.is_empty() {
+        return None;
+    }
+    Some(TableCols {
+        no: find(&["序号", "编号"]),
+        task,
+        units: unit_cols,
+        deadline: find(&["时限", "完成时间", "期限", "时间节点"]),
+    })
+}
+
+struct TableCols {
+    no: Option<usize>,
+    task: usize,
+    units: Vec<(usize, String)>,
+    deadline: Option<usize>,
+}
+
+pub fn split_cells(line: &str) -> Vec<&str> {
+    let t = line.trim().trim_matches('|');
+    if t.contains('|') {
+        return t.split('|').map(str::trim).collect();
+    }
+    // runs of two or more spaces between cells
+    let mut out = Vec::new();
+    let mut cell_start = 0usize;
+    let mut run_start: Option<usize> = None;
+    for (i, c) in t.char_indices() {
+        if c == ' ' {
+            run_start.get_or_insert(i);
+            continue;
+        }
+        if let Some(rs) = run_start.take()
+            && i - rs >= 2
+        {
+            out.push(t.get(cell_start..rs).unwrap_or("").trim());
+            cell_start = i;
+        }
+    }
+    out.push(t.get(cell_start..).unwrap_or("").trim());
+    out.into_iter().filter(|c| !c.is_empty()).collect()
+}
+
+pub fn extract(
+    text: &str,
+    doc_title: Option<&str>,
+    doc_year: Option<i32>,
+    first_is_lead: bool,
+) -> Decomposed {
+    let all = lines::lines(text);
+    let has_attachments = all
+        .iter()
+        .any(|l| is_attachment_heading(lines::trim_start(*l).text));
+    let mut plans: Vec<PlanMeta> = Vec::new();
+    let mut items: Vec<Item> = Vec::new();
+    let mut sections: Vec<String> = Vec::new();
+    let mut in_plan = !has_attachments;
+    let mut table: Option<TableCols> = None;
+    let mut i = 0usize;
+    let mut last_no = 0u32;
+    if !has_attachments {
+        plans.push(plan_meta(doc_title.unwrap_or(""), None, doc_year));
+    }
+    while i < all.len() {
+        let Some(&raw) = all.get(i) else { break };
+        let line = lines::trim_start(raw);
+        i += 1;
+        let s = line.text;
+        if s.is_empty() {
+            continue;
+        }
+        if is_attachment_heading(s)
+            && let Some(c) = ATTACHMENT.captures(s)
+        {
+            let att = format!("附件{}", c.get(1).map(|m| m.as_str()).unwrap_or(""));
+            let mut title = c
+                .get(2)
+                .map(|m| m.as_str().trim().to_string())
+                .unwrap_or_default();
+            // "附件:" over a numbered list of attachments is the notice's list, not a heading
+            if title.is_empty()
+                && all
+                    .get(i)
+                    .map(|l| lines::trim_start(*l))
+                    .is_some_and(|n| item_number(n.text).is_some())
+            {
+                continue;
+            }
+            if title.is_empty()
+                && let Some(next) = all.get(i).map(|l| lines::trim_start(*l))
+            {
+                title = next.text.to_string();
+                i += 1;
+            }
+            // a title broken over two lines: "…目标任务及民生实事" / "责任分解方案"
+            if !TITLE_ENDINGS.iter().any(|e| title.ends_with(e))
+                && let Some(next) = all.get(i).map(|l| lines::trim_start(*l))
+                && next.text.chars().count() <= 16
+                && heading_level(next.text).is_none()
+                && item_number(next.text).is_none()
+                && TITLE_ENDINGS.iter().any(|e| next.text.ends_with(e))
+            {
+                title.push_str(next.text);
+                i += 1;
+            }
+            plans.push(plan_meta(&title, Some(att), doc_year));
+            last_no = 0;
+            sections.clear();
+            table = None;
+            in_plan = true;
+            continue;
+        }
+        if !in_plan {
+            continue;
+        }
+        if s.contains('|') || s.contains("  ") {
+            let cells = split_cells(s);
+            if cells.len() >= 3
+                && let Some(t) = table_header(&cells)
+            {
+                table = Some(t);
+                continue;
+            }
+            if let Some(t) = &table
+                && cells.len() >= 2
+            {
+                if let Some(item) = table_row(line, &cells, t, &plans, &sections) {
+                    items.push(item);
+                }
+                continue;
+            }
+        }
+        let clauses_here = find_clauses(s);
+        if let Some(level) = heading_level(s)
+            && clauses_here.is_empty()
+        {
+            sections.truncate(level);
+            while sections.len() < level {
+                sections.push(String::new());
+            }
+            sections.push(s.trim_start_matches(['—', '-']).trim().to_string());
+            continue;
+        }
+        let numbered = item_number(s).or_else(|| expected_number(s, last_no));
+        let mut end_line = line;
+        let mut clauses = clauses_here;
+        if numbered.is_none() && clauses.is_empty() {
+            continue;
+        }
+        // an item may run over several lines until its responsibility clause
+        let mut j = i;
+        while clauses.is_empty() && j < all.len() && j < i + 6 {
+            let Some(&raw_next) = all.get(j) else { break };
+            let next = lines::trim_start(raw_next);
+            if next.text.is_empty()
+                || item_number(next.text).is_some()
+                || heading_level(next.text).is_some()
+                || is_attachment_heading(next.text)
+            {
+                break;
+            }
+            end_line = next;
+            j += 1;
+            let span_text = text.get(line.start..end_line.end()).unwrap_or("");
+            clauses = find_clauses(span_text);
+        }
+        if !clauses.is_empty() {
+            i = j;
+            // "牵头单位:X" / "配合单位:Y" / "完成时限:…" each on its own line
+            while let Some(next) = all.get(i).map(|l| lines::trim_start(*l)) {
+                if !units::starts_with_label(next.text) {
+                    break;
+                }
+                end_line = next;
+                i += 1;
+            }
+        } else {
+            end_line = line;
+        }
+        let item_text = text.get(line.start..end_line.end()).unwrap_or(s);
+        let prefix = numbered.as_ref().map(|n| n.1).unwrap_or(0);
+        let mut item = build_item(
+            item_text,
+            line.start,
+            prefix,
+            numbered.map(|n| n.0),
+            &plans,
+            &sections,
+        );
+        let clauses = if item_text.len() == s.len() {
+            clauses
+        } else {
+            find_clauses(item_text)
+        };
+        for c in clauses {
+            item.units.extend(c.units);
+            item.warnings.extend(c.warnings);
+        }
+        if first_is_lead {
+            mark_first_lead(&mut item);
+        }
+        if let Some(n) = item.no.as_deref().and_then(|n| n.parse().ok()) {
+            last_no = n;
+        }
+        items.push(item);
+    }
+    drop_unitless_preamble(&mut items);
+    for p in plans.iter_mut() {
+        p.items = items
+            .iter()
+            .filter(|it| {
+                it.plan.as_deref() == Some(p.title.as_str())
+                    || (p.title.is_empty() && it.plan.is_none())
+            })
+            .count();
+    }
+    if plans.iter().any(|p| p.items > 0) {
+        plans.retain(|p| p.items > 0);
+    }
+    Decomposed { plans, items }
+}
+
+/// "167.100名园艺师…": a number followed by digits is the next item number, not a decimal,
+/// when it continues the list.
+fn expected_number(s: &str, last_no: u32) -> Option<(String, usize)> {
+    let want = (last_no + 1).to_string();
+    let rest = s.strip_prefix(want.as_str())?;
+    let sep = rest
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '.' | '、' | '．'))?;
+    (last_no > 0).then(|| (want.clone(), want.len() + sep.len_utf8()))
+}
+
+/// Numbered paragraphs of the notice itself (一、工作要求 1.提高认识…) come before the first item
+/// that names a unit; in a plan where items carry units, those are not items.
+fn drop_unitless_preamble(items: &mut Vec<Item>) {
+    let mut keep = Vec::with_capacity(items.len());
+    let mut seen_units: Vec<Option<String>> = Vec::new();
+    for it in items.drain(..) {
+        let started = seen_units.contains(&it.plan);
+        if !it.units.is_empty() && !started {
+            seen_units.push(it.plan.clone());
+        }
+        if started || !it.units.is_empty() {
+            keep.push(it);
+        }
+    }
+    *items = keep;
+}
+
+fn is_attachment_heading(s: &str) -> bool {
+    ATTACHMENT.captures(s).is_some_and(|c| {
+        let rest = c.get(2).map(|m| m.as_str()).unwrap_or("");
+        let number = c.get(1).map(|m| m.as_str()).unwrap_or("");
+        // "附件1" alone, or "附件1:title" — not a running sentence mentioning an attachment,
+        // nor the notice's list of attachments ("附件:1.…方案 2.…方案")
+        let listing = rest.starts_with(|c: char| c.is_ascii_digit())
+            && crate::lines::item_number(rest).is_some();
+        let bare = number.is_empty()
+            && !rest.is_empty()
+            && !rest.starts_with(|c: char| c.is_ascii_digit());
+        rest.chars().count() <= 60
+            && !rest.contains(['。', ','])
+            && !listing
+            && (!number.is_empty() || rest.is_empty() || bare)
+    })
+}
+
+fn mark_first_lead(item: &mut Item) {
+    if item.units.iter().any(|u| u.role == Role::Lead) {
+        return;
+    }
+    if let Some(first) = item.units.first_mut() {
+        first.role = Role::Lead;
+    }
+}
+
+fn build_item(
+    text: &str,
+    start: usize,
+    prefix: usize,
+    no: Option<String>,
+    plans: &[PlanMeta],
+    sections: &[String],
+) -> Item {
+    let plan = plans.last();
+    let mut item = Item {
+        plan: plan.map(|p| p.title.clone()).filter(|t| !t.is_empty()),
+        no,
+        section: sections.iter().filter(|s| !s.is_empty()).cloned().collect(),
+        text: text.to_string(),
+        category: category_of(sections),
+        year: plan.and_then(|p| p.year),
+        span: [start, start + text.len()],
+        deadline: lines::deadline(text),
+        ..Default::default()
+    };
+    for f in quantity::find_quantities(text.get(prefix..).unwrap_or(text)) {
+        if let Some(w) = quantity::plausibility_warning(&f.quantity) {
+            item.warnings.push(w);
+        }
+        item.targets.push(f.quantity);
+    }
+    item
+}
+
+fn table_row(
+    line: Line<'_>,
+    cells: &[&str],
+    t: &TableCols,
+    plans: &[PlanMeta],
+    sections: &[String],
+) -> Option<Item> {
+    let task = cells.get(t.task).copied().unwrap_or("");
+    if task.is_empty() {
+        return None;
+    }
+    let no =
+        t.no.and_then(|c| cells.get(c))
+            .map(|s| s.to_string())
+            .filter(|s| s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty());
+    // the item is the task cell; its offset inside the line keeps the span exact
+    let offset = (task.as_ptr() as usize).wrapping_sub(line.text.as_ptr() as usize);
+    let (start, text) = if line.text.get(offset..offset + task.len()) == Some(task) {
+        (line.start + offset, task)
+    } else {
+        (line.start, line.text)
+    };
+    let mut item = build_item(text, start, 0, no, plans, sections);
+    item.targets = quantity::find_quantities(task)
+        .into_iter()
+        .map(|f| f.quantity)
+        .collect();
+    for (col, header) in &t.units {
+        if let Some(cell) = cells.get(*col) {
+            item.units.extend(units::units_from_cell(cell, header));
+        }
+    }
+    item.deadline = t
+        .deadline
+        .and_then(|c| cells.get(c))
+        .map(|s| s.to_string())
+        .filter(|s| !s.is_empty())
+        .or(item.deadline);
+    Some(item)
+}

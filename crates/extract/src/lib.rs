@@ -1,0 +1,130 @@
+//! Document extraction: turns government documents (work reports, responsibility-decomposition
+//! notices, plan-execution reports, news pages) into structured items. Pure: no I/O.
+
+mod classify;
+mod clean;
+mod decode;
+mod decomposition;
+mod docx;
+mod html;
+mod lines;
+mod meta;
+pub mod quantity;
+mod types;
+pub mod units;
+mod work_report;
+
+pub use types::*;
+
+/// Decodes bytes to text, detecting the encoding (UTF-8 with or without BOM, GB18030/GBK, …).
+pub fn decode(input: &[u8]) -> Decoded {
+    decode::decode(input)
+}
+
+/// Extracts structured items from a document. Never panics.
+pub fn extract(input: &[u8], source: &str) -> Extraction {
+    match std::panic::catch_unwind(|| extract_inner(input, source)) {
+        Ok(x) => x,
+        Err(_) => Extraction {
+            source: source.to_string(),
+            warnings: vec!["internal error while extracting; no items".to_string()],
+            ..Default::default()
+        },
+    }
+}
+
+fn extract_inner(input: &[u8], source: &str) -> Extraction {
+    let mut warnings = Vec::new();
+    let (raw, encoding, html_title) = if docx::is_docx(input) {
+        match docx::docx_to_text(input) {
+            Ok(t) => (t, "DOCX (UTF-8)".to_string(), None),
+            Err(e) => {
+                warnings.push(e);
+                (String::new(), "DOCX".to_string(), None)
+            }
+        }
+    } else {
+        let d = decode::decode(input);
+        if html::looks_like_html(&d.text) {
+            let (t, title) = html::html_to_text(&d.text);
+            (t, d.encoding, title)
+        } else {
+            (d.text, d.encoding, None)
+        }
+    };
+    let text = clean::clean(&raw);
+    let m = meta::extract_meta(&text, html_title.as_deref());
+    let kind = classify::classify(&text, m.title.as_deref());
+    let title_year = m.title.as_deref().and_then(meta::first_year);
+    let mut plans = Vec::new();
+    let items = match kind {
+        DocKind::Decomposition => {
+            let first_is_lead = text.contains("列第一位的为牵头单位")
+                || text.contains("排在第一位的为牵头单位")
+                || text.contains("排名第一的为牵头单位");
+            let d = decomposition::extract(&text, m.title.as_deref(), title_year, first_is_lead);
+            plans = d.plans;
+            d.items
+        }
+        DocKind::PlanExecution => {
+            let year = title_year
+                .or_else(|| meta::first_year(text.get(..text.len().min(2000)).unwrap_or("")));
+            let head: String = text.chars().take(1500).collect();
+            let year = meta_execution_year(&head).or(year);
+            let items = work_report::extract_plan_execution(&text, year);
+            if items.is_empty() {
+                work_report::extract_work_report(&text, year.map(|y| y + 1))
+            } else {
+                items
+            }
+        }
+        DocKind::WorkReport | DocKind::Other => work_report::extract_work_report(&text, title_year),
+    };
+    let year = match kind {
+        DocKind::WorkReport | DocKind::Other => items
+            .iter()
+            .find(|i| !i.targets.is_empty() || i.category.is_some())
+            .and_then(|i| i.year)
+            .or(title_year),
+        DocKind::PlanExecution => items.iter().filter_map(|i| i.year).max().or(title_year),
+        DocKind::Decomposition => title_year.or_else(|| {
+            m.published
+                .as_deref()
+                .and_then(|p| p.get(..4))
+                .and_then(|y| y.parse().ok())
+        }),
+    };
+    if text.trim().is_empty() && warnings.is_empty() {
+        warnings.push("empty document".to_string());
+    }
+    Extraction {
+        source: source.to_string(),
+        document: DocumentMeta {
+            title: m.title,
+            doc_number: m.doc_number,
+            issuer: m.issuer,
+            published: m.published,
+            kind,
+            year,
+            encoding,
+            reporting_rule: m.reporting_rule,
+        },
+        plans,
+        items,
+        warnings,
+        text,
+    }
+}
+
+/// "报告…2023年国民经济和社会发展计划执行情况": the year the execution lines report on.
+fn meta_execution_year(head: &str) -> Option<i32> {
+    let i = head.find("计划执行情况")?;
+    let before = head.get(..i)?;
+    let tail_start = before
+        .char_indices()
+        .rev()
+        .nth(20)
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    meta::first_year(before.get(tail_start..)?)
+}

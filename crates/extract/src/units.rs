@@ -1,0 +1,349 @@
+//! Responsibility clauses: "(市级牵头单位:市发改委;区级牵头单位:区发改局)", "责任单位:…",
+//! "X牵头,Y配合", with level labels, aliases in 〈〉 and mixed separators.
+
+use crate::{Role, UnitRef};
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// A label such as 市级牵头单位 / 责任单位 / 配合单位, followed by a colon.
+static LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(牵头单位|共同责任单位|责任单位|配合单位|协办单位|协助单位|协同单位|参与单位|主办单位|承办单位|主责单位|责任主体|牵头部门|责任部门|配合部门|协同部门|牵头领导|责任领导|分管领导)\s*[::]")
+        .expect("label regex")
+});
+
+static LEAD_CO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:由)?([\p{Han}〈〉、,,]{2,60}?)牵头\s*[,,、;;]\s*([\p{Han}〈〉、,,]{2,80}?)(?:配合|协助|参与|协办)")
+        .expect("lead-co regex")
+});
+
+static LABEL_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[((]?\s*(?:(?:省|市|区|县|镇|乡|街道)级)?(?:牵头|共同责任|责任|配合|协办|协助|协同|参与|主办|承办|主责)(?:单位|部门|领导|主体)\s*[::]|^完成时限\s*[::]")
+        .expect("label line regex")
+});
+
+/// Does this line start with a responsibility label (a clause on its own line)?
+pub fn starts_with_label(s: &str) -> bool {
+    LABEL_LINE.is_match(s)
+}
+
+/// A label found in a clause: byte range (including any level prefix), level and label word.
+struct Label<'a> {
+    start: usize,
+    end: usize,
+    level: &'a str,
+    label: &'a str,
+}
+
+const LEVELS: &[&str] = &["街道", "省", "市", "区", "县", "镇", "乡"];
+
+/// Labels in order. The regex starts with the label word so it can use a literal prefilter;
+/// the level prefix (市级 / 区级) is read backwards from there.
+fn labels(content: &str) -> Vec<Label<'_>> {
+    LABEL
+        .captures_iter(content)
+        .filter_map(|c| {
+            let whole = c.get(0)?;
+            let label = c.get(1)?.as_str();
+            let before = content.get(..whole.start())?;
+            let mut start = whole.start();
+            let mut level = "";
+            if let Some(b) = before.strip_suffix('级')
+                && let Some(l) = LEVELS.iter().find(|l| b.ends_with(*l))
+            {
+                level = l;
+                start -= l.len() + '级'.len_utf8();
+            }
+            Some(Label {
+                start,
+                end: whole.end(),
+                level,
+                label,
+            })
+        })
+        .collect()
+}
+
+/// A responsibility clause found in an item.
+#[derive(Debug, Clone)]
+pub struct Clause {
+    /// Byte range of the whole clause including brackets.
+    pub start: usize,
+    pub end: usize,
+    pub units: Vec<UnitRef>,
+    pub warnings: Vec<String>,
+}
+
+fn role_of(label: &str) -> Role {
+    if label.contains("牵头") || label.contains("主办") || label.contains("主责") {
+        Role::Lead
+    } else if label.contains("共同责任")
+        || label.contains("配合")
+        || label.contains("协办")
+        || label.contains("协助")
+        || label.contains("协同")
+        || label.contains("参与")
+    {
+        Role::Co
+    } else {
+        Role::Responsible
+    }
+}
+
+fn level_name(prefix: &str) -> Option<String> {
+    match prefix {
+        "" => None,
+        p => Some(p.to_string()),
+    }
+}
+
+/// Canonical form for matching the same body written two ways.
+pub fn canonical(name: &str) -> String {
+    let mut s: String = name.chars().filter(|c| !c.is_whitespace()).collect();
+    if let (Some(a), Some(b)) = (s.find('〈'), s.find('〉'))
+        && a < b
+    {
+        s = format!(
+            "{}{}",
+            s.get(..a).unwrap_or(""),
+            s.get(b + '〉'.len_utf8()..).unwrap_or("")
+        );
+    }
+    s.replace("人民政府", "政府").replace("区分局", "分局")
+}
+
+/// Splits a unit list on 、 , , ; and spaces, never inside 〈〉 or ().
+pub fn split_units(list: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut depth = 0i32;
+    for c in list.chars() {
+        match c {
+            '〈' | '(' | '<' | '《' => {
+                depth += 1;
+                cur.push(c);
+            }
+            '〉' | ')' | '>' | '》' => {
+                depth -= 1;
+                cur.push(c);
+            }
+            '、' | ',' | ';' | ' ' | '/' if depth <= 0 => {
+                push_unit(&mut out, &cur);
+                cur.clear();
+            }
+            _ => cur.push(c),
+        }
+    }
+    push_unit(&mut out, &cur);
+    out
+}
+
+/// Trailing words that are not part of a body's name: "市直有关部门按职责分工负责".
+const NAME_TAILS: &[&str] = &[
+    "按职责分工负责",
+    "按职责分工落实",
+    "按职责负责",
+    "分别负责",
+    "按职责",
+    "负责",
+    "等单位",
+    "等部门",
+    "等",
+];
+
+fn push_unit(out: &mut Vec<String>, s: &str) {
+    let mut t = s.trim_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '。' | '.' | ':' | '】' | '【' | '[' | ']')
+    });
+    t = t
+        .strip_prefix("和")
+        .or_else(|| t.strip_prefix("及"))
+        .unwrap_or(t);
+    for tail in NAME_TAILS {
+        if let Some(x) = t.strip_suffix(tail)
+            && x.chars().count() >= 2
+        {
+            t = x;
+            break;
+        }
+    }
+    // "列第一位的为牵头单位" is a note inside the list, not a body
+    let note = t.contains("为牵头单位") || t.contains("第一位");
+    if !t.is_empty() && !note && t.chars().count() <= 40 {
+        out.push(t.to_string());
+    }
+}
+
+/// Parses a labelled list "市级牵头单位:A、B;区级牵头单位:C" into units. `level_check` adds
+/// warnings where a unit's own level contradicts its label (a 区 body under 市级).
+pub fn parse_labelled(content: &str) -> (Vec<UnitRef>, Vec<String>) {
+    let mut units = Vec::new();
+    let mut warnings = Vec::new();
+    let found = labels(content);
+    let mut seen_labels: Vec<String> = Vec::new();
+    for (i, lab) in found.iter().enumerate() {
+        let (level, label) = (lab.level, lab.label);
+        let end = found.get(i + 1).map(|n| n.start).unwrap_or(content.len());
+        let list = content.get(lab.end..end).unwrap_or("");
+        let full_label = format!("{level}{}", if level.is_empty() { "" } else { "级" }) + label;
+        if !level.is_empty() && seen_labels.contains(&full_label) {
+            warnings.push(format!(
+                "label {full_label} repeated in one item: one of them may be mislabelled"
+            ));
+        }
+        seen_labels.push(full_label.clone());
+        if label.contains("领导") {
+            continue;
+        }
+        for name in split_units(list) {
+            if !level.is_empty() {
+                let own = unit_level(&name);
+                if let Some(own) = own
+                    && own != level
+                {
+                    warnings.push(format!(
+                        "unit {name} listed under {full_label}: its name says {own}级"
+                    ));
+                }
+            }
+            let (name, marked) = role_marker(&name);
+            units.push(UnitRef {
+                canonical: Some(canonical(&name)),
+                name,
+                role: marked.unwrap_or_else(|| role_of(label)),
+                level: level_name(level),
+            });
+        }
+    }
+    (units, warnings)
+}
+
+/// "市发改委(牵头)" names the lead inside a plain list; the marker is not part of the name.
+fn role_marker(name: &str) -> (String, Option<Role>) {
+    for (m, role) in [
+        ("(牵头)", Role::Lead),
+        ("(牵头单位)", Role::Lead),
+        ("(配合)", Role::Co),
+        ("(协办)", Role::Co),
+    ] {
+        if let Some(n) = name.strip_suffix(m) {
+            return (n.to_string(), Some(role));
+        }
+    }
+    (name.to_string(), None)
+}
+
+/// The level a unit's own name implies: 区发改局 → 区, 市发改委 → 市. Branches of a city body
+/// in the district (市生态环境局武昌区分局) stay unclassified.
+fn unit_level(name: &str) -> Option<&'static str> {
+    if name.contains("分局") || name.contains("分中心") || name.contains("各区") {
+        return None;
+    }
+    if name.starts_with('区') || name.starts_with("团区委") {
+        Some("区")
+    } else if name.starts_with('市') || name.starts_with("团市委") {
+        Some("市")
+    } else if name.starts_with('省') || name.starts_with("团省委") {
+        Some("省")
+    } else if name.starts_with('县') {
+        Some("县")
+    } else {
+        None
+    }
+}
+
+/// Finds the bracketed responsibility clauses in an item, in order.
+pub fn find_clauses(text: &str) -> Vec<Clause> {
+    let mut out = Vec::new();
+    let mut search = 0usize;
+    while let Some(rel) = text.get(search..).and_then(|s| s.find(['(', '('])) {
+        let open = search + rel;
+        let open_len = text
+            .get(open..)
+            .and_then(|s| s.chars().next())
+            .map(char::len_utf8)
+            .unwrap_or(1);
+        let inner_start = open + open_len;
+        // find the matching close bracket
+        let mut depth = 1i32;
+        let mut close = None;
+        for (i, c) in text.get(inner_start..).unwrap_or("").char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = Some((inner_start + i, c.len_utf8()));
+                        break;
+                    }
+                }
+                '\n' => break,
+                _ => {}
+            }
+        }
+        let Some((close_at, close_len)) = close else {
+            search = inner_start;
+            continue;
+        };
+        let inner = text.get(inner_start..close_at).unwrap_or("");
+        if labels(inner).first().is_some_and(|l| l.start <= 6) {
+            let (units, warnings) = parse_labelled(inner);
+            out.push(Clause {
+                start: open,
+                end: close_at + close_len,
+                units,
+                warnings,
+            });
+        }
+        search = close_at + close_len;
+    }
+    if out.is_empty() {
+        // unbracketed: "…任务。牵头单位:A;配合单位:B"
+        if let Some(l) = labels(text).first() {
+            let (units, warnings) = parse_labelled(text.get(l.start..).unwrap_or(""));
+            out.push(Clause {
+                start: l.start,
+                end: text.len(),
+                units,
+                warnings,
+            });
+        } else if let Some(c) = LEAD_CO.captures(text) {
+            let mut units = Vec::new();
+            for (g, role) in [(1, Role::Lead), (2, Role::Co)] {
+                for name in split_units(c.get(g).map(|m| m.as_str()).unwrap_or("")) {
+                    units.push(UnitRef {
+                        canonical: Some(canonical(&name)),
+                        name,
+                        role,
+                        level: None,
+                    });
+                }
+            }
+            let (s, e) = c.get(0).map(|m| (m.start(), m.end())).unwrap_or((0, 0));
+            out.push(Clause {
+                start: s,
+                end: e,
+                units,
+                warnings: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
+/// Units from a table cell under a column header such as 牵头单位 / 配合单位.
+pub fn units_from_cell(cell: &str, header: &str) -> Vec<UnitRef> {
+    let role = role_of(header);
+    split_units(cell)
+        .into_iter()
+        .filter(|n| n != "-" && n != "—" && n != "/" && n != "无")
+        .map(|name| {
+            let (name, marked) = role_marker(&name);
+            UnitRef {
+                canonical: Some(canonical(&name)),
+                name,
+                role: marked.unwrap_or(role),
+                level: None,
+            }
+        })
+        .collect()
+}

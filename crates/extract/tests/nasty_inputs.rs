@@ -1,0 +1,102 @@
+//! Hostile and odd inputs: extraction must never panic and must say something sensible.
+
+use duban_extract::{DocKind, extract};
+use std::io::Write;
+
+#[test]
+fn empty_input() {
+    let x = extract(b"", "empty");
+    assert!(x.items.is_empty());
+    assert_eq!(x.document.kind, DocKind::Other);
+    assert!(!x.warnings.is_empty());
+}
+
+#[test]
+fn binary_garbage() {
+    let mut seed = 0x1234_5678_u64;
+    let bytes: Vec<u8> = (0..200_000)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 24) as u8
+        })
+        .collect();
+    let x = extract(&bytes, "garbage");
+    assert!(x.items.len() < 50);
+}
+
+#[test]
+fn five_megabyte_single_line() {
+    let line = "地区生产总值增长6%左右,".repeat(5 * 1024 * 1024 / 30);
+    let x = extract(line.as_bytes(), "long");
+    assert!(x.text.len() >= 5 * 1024 * 1024 - 64);
+}
+
+#[test]
+fn invalid_utf8() {
+    let mut bytes = "各位代表:主要预期目标是:地区生产总值增长6%左右。"
+        .as_bytes()
+        .to_vec();
+    bytes.insert(10, 0xff);
+    bytes.push(0xc3);
+    let x = extract(&bytes, "bad-utf8");
+    assert!(!x.document.encoding.is_empty());
+}
+
+#[test]
+fn gbk_without_charset() {
+    let text = "各位代表:现在,我代表区人民政府向大会报告工作。\n2024年工作回顾\n\
+                今年经济社会发展主要预期目标是:地区生产总值增长6%左右,城镇新增就业5万人以上。\n";
+    let (bytes, _, _) = encoding_rs::GBK.encode(text);
+    let x = extract(&bytes, "gbk");
+    assert!(
+        x.document.encoding.starts_with("GB"),
+        "{}",
+        x.document.encoding
+    );
+    assert!(x.text.contains("地区生产总值"));
+    assert_eq!(x.items.iter().filter(|i| !i.targets.is_empty()).count(), 2);
+}
+
+#[test]
+fn deeply_nested_html() {
+    let depth = 100_000;
+    let mut html = String::from("<html><body>");
+    html.push_str(&"<div>".repeat(depth));
+    html.push_str("主要预期目标是:地区生产总值增长6%左右。");
+    html.push_str(&"</div>".repeat(depth));
+    html.push_str("</body></html>");
+    let x = extract(html.as_bytes(), "deep.html");
+    assert!(x.text.contains("地区生产总值"));
+}
+
+#[test]
+fn zip_bomb_docx() {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut w = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(true);
+        w.start_file("word/document.xml", opts).expect("start");
+        let chunk = vec![b' '; 1 << 20];
+        for _ in 0..40 {
+            w.write_all(&chunk).expect("write");
+        }
+        w.finish().expect("finish");
+    }
+    let x = extract(buf.get_ref(), "bomb.docx");
+    assert!(x.items.is_empty());
+    assert!(
+        x.warnings.iter().any(|w| w.contains("docx")),
+        "{:?}",
+        x.warnings
+    );
+}
+
+#[test]
+fn truncated_docx() {
+    let x = extract(b"PK\x03\x04word/document.xml\x00\x00garbage", "broken.docx");
+    assert!(x.items.is_empty());
+}

@@ -1,0 +1,48 @@
+//! The shared body of every service binary's `main`: telemetry, signals, exit code.
+
+use std::{future::Future, process::ExitCode};
+
+use tokio_util::sync::CancellationToken;
+
+/// Runs `body` with a token that SIGTERM or SIGINT cancels; errors are logged and turn into a
+/// non-zero exit code.
+pub async fn run<F, Fut>(service_name: &'static str, log_filter: &str, body: F) -> ExitCode
+where
+    F: FnOnce(CancellationToken) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let _telemetry = match crate::telemetry::init(service_name, log_filter) {
+        Ok(t) => t,
+        Err(err) => {
+            eprintln!("{service_name}: {err:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    match body(shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            eprintln!("{service_name}: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Cancels `token` on the first SIGINT (Ctrl-C) or SIGTERM (container stop).
+pub async fn cancel_on_signal(token: CancellationToken) {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    token.cancel();
+}

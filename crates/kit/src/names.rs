@@ -1,0 +1,70 @@
+//! Resource names (AIP-122): "plans/12", "plans/12/tasks/345", "units/7". Ids are positive
+//! integers; anything else is INVALID_ARGUMENT naming the field.
+
+use duban_proto::ApiError;
+
+fn id(field: &str, name: &str, raw: &str) -> Result<i64, ApiError> {
+    match raw.parse::<i64>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(ApiError::invalid(
+            field,
+            format!("{name:?} is not a valid resource name: the id must be a positive integer"),
+        )),
+    }
+}
+
+/// The id in `{collection}/{id}`.
+pub fn parse(field: &str, name: &str, collection: &str) -> Result<i64, ApiError> {
+    if name.is_empty() {
+        return Err(ApiError::invalid(field, "is required"));
+    }
+    match name.split_once('/') {
+        Some((c, raw)) if c == collection && !raw.contains('/') => id(field, name, raw),
+        _ => Err(ApiError::invalid(
+            field,
+            format!("{name:?} is not a valid resource name: expected \"{collection}/{{id}}\""),
+        )),
+    }
+}
+
+/// The plan and task ids in `plans/{plan}/tasks/{task}`.
+pub fn parse_task(field: &str, name: &str) -> Result<(i64, i64), ApiError> {
+    if name.is_empty() {
+        return Err(ApiError::invalid(field, "is required"));
+    }
+    let parts: Vec<&str> = name.split('/').collect();
+    match parts.as_slice() {
+        ["plans", plan, "tasks", task] => Ok((id(field, name, plan)?, id(field, name, task)?)),
+        _ => Err(ApiError::invalid(
+            field,
+            format!(
+                "{name:?} is not a valid task name: expected \"plans/{{plan}}/tasks/{{task}}\""
+            ),
+        )),
+    }
+}
+
+pub fn plan(id: i64) -> String {
+    format!("plans/{id}")
+}
+
+pub fn task(plan: i64, task: i64) -> String {
+    format!("plans/{plan}/tasks/{task}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_rejects() {
+        assert_eq!(parse("name", "plans/12", "plans").unwrap(), 12);
+        assert!(parse("name", "plans/0", "plans").is_err());
+        assert!(parse("name", "units/1", "plans").is_err());
+        assert!(parse("name", "plans/1/x", "plans").is_err());
+        assert!(parse("name", "", "plans").is_err());
+        assert_eq!(parse_task("task", "plans/3/tasks/9").unwrap(), (3, 9));
+        assert!(parse_task("task", "plans/3/tasks/").is_err());
+        assert_eq!(task(3, 9), "plans/3/tasks/9");
+    }
+}

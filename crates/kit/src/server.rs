@@ -1,0 +1,153 @@
+//! The gRPC server loop shared by the services: health (SERVING only while the database
+//! answers), reflection, request timeouts, trace-context extraction, graceful shutdown with a
+//! hard cap.
+
+use std::time::Duration;
+
+use opentelemetry::global;
+use opentelemetry_http::HeaderExtractor;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::{service::Routes, transport::Server};
+use tonic_health::{ServingStatus, server::HealthReporter};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+/// Limits and intervals every service applies; the defaults suit a district deployment.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    /// A call still running after this is cancelled with DEADLINE_EXCEEDED.
+    pub request_timeout: Duration,
+    /// How long in-flight calls may finish after a shutdown signal before they are cut.
+    pub shutdown_grace: Duration,
+    /// How often the database is pinged to decide SERVING / NOT_SERVING.
+    pub health_interval: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(10),
+            health_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Largest gRPC message a service accepts by default: documents travel inside ingest requests.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Serves `routes` (the service's own API) plus health and reflection on `listener` until
+/// `shutdown` is cancelled.
+pub async fn serve(
+    listener: TcpListener,
+    service_name: &'static str,
+    routes: Routes,
+    pool: PgPool,
+    shutdown: CancellationToken,
+    options: ServerOptions,
+) -> anyhow::Result<()> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    set_status(&reporter, service_name, ServingStatus::NotServing).await;
+    let watcher = tokio::spawn(watch_database(
+        reporter.clone(),
+        service_name,
+        pool,
+        options.health_interval,
+        shutdown.clone(),
+    ));
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(duban_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let router = Server::builder()
+        .timeout(options.request_timeout)
+        .trace_fn(request_span)
+        .add_routes(routes)
+        .add_service(health)
+        .add_service(reflection);
+
+    let signal = {
+        let shutdown = shutdown.clone();
+        let reporter = reporter.clone();
+        async move {
+            shutdown.cancelled().await;
+            set_status(&reporter, service_name, ServingStatus::NotServing).await;
+            tracing::info!(service = service_name, "shutting down");
+        }
+    };
+    let server = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+    let hard_cap = async {
+        shutdown.cancelled().await;
+        tokio::time::sleep(options.shutdown_grace).await;
+    };
+    let result = tokio::select! {
+        result = server => result.map_err(anyhow::Error::from),
+        () = hard_cap => {
+            tracing::warn!(service = service_name, "calls still running after the grace period were cut");
+            Ok(())
+        }
+    };
+    watcher.abort();
+    result
+}
+
+async fn set_status(reporter: &HealthReporter, service_name: &str, status: ServingStatus) {
+    reporter.set_service_status(service_name, status).await;
+    reporter.set_service_status("", status).await;
+}
+
+async fn watch_database(
+    reporter: HealthReporter,
+    service_name: &'static str,
+    pool: PgPool,
+    interval: Duration,
+    shutdown: CancellationToken,
+) {
+    let mut last = None;
+    loop {
+        let ping = tokio::time::timeout(
+            interval.max(Duration::from_millis(500)) * 2,
+            sqlx::query("SELECT 1").execute(&pool),
+        )
+        .await;
+        let status = match ping {
+            Ok(Ok(_)) => ServingStatus::Serving,
+            Ok(Err(err)) => {
+                tracing::warn!(service = service_name, error = %err, "database ping failed");
+                ServingStatus::NotServing
+            }
+            Err(_) => {
+                tracing::warn!(service = service_name, "database ping timed out");
+                ServingStatus::NotServing
+            }
+        };
+        if shutdown.is_cancelled() {
+            return;
+        }
+        if last != Some(status) {
+            set_status(&reporter, service_name, status).await;
+            last = Some(status);
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+    }
+}
+
+/// One span per incoming call, a child of the caller's span when the call carries W3C trace
+/// context.
+fn request_span(request: &http::Request<()>) -> tracing::Span {
+    let parent =
+        global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(request.headers())));
+    let span = tracing::info_span!(
+        "grpc.server",
+        otel.name = %request.uri().path(),
+        otel.kind = "server",
+        rpc.system = "grpc",
+    );
+    let _ = span.set_parent(parent);
+    span
+}

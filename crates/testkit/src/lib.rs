@@ -1,0 +1,175 @@
+//! End-to-end test support: a fresh database per test on the Postgres that `scripts/test`
+//! provides (DATABASE_URL), and the four real services started exactly as `duban up` starts
+//! them, on port 0, reached only through the generated gRPC clients.
+
+use std::{
+    path::PathBuf,
+    sync::atomic::{AtomicU32, Ordering},
+    time::Duration,
+};
+
+use duban_cli::stack::{Service, Stack, StackConfig};
+use duban_proto::v1::{
+    CreateDocumentRequest, DeliveryState, Document, GetDocumentRequest,
+    assignments_service_client::AssignmentsServiceClient,
+    ingest_service_client::IngestServiceClient, reporting_service_client::ReportingServiceClient,
+    targets_service_client::TargetsServiceClient,
+};
+use tonic::transport::{Channel, Endpoint};
+
+/// The server's maintenance URL from DATABASE_URL, which `scripts/test` sets.
+pub fn server_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| {
+        panic!(
+            "DATABASE_URL is not set: run the tests through scripts/test, which starts a Postgres"
+        )
+    })
+}
+
+/// `url` with its database name replaced by `database`.
+pub fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    let mut out = format!("{}/{database}", &base[..path_start]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// A new, empty database on the test server; its URL.
+pub async fn fresh_database() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    let name = format!(
+        "duban_test_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let server = server_url();
+    duban_pg::ensure_database(&server, &name)
+        .await
+        .expect("creating a test database");
+    with_database(&server, &name)
+}
+
+/// The seed document `name` in the repository's seeds/ folder.
+pub fn seed(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../seeds")
+        .join(name)
+}
+
+pub const SEED_DECOMPOSITION: &str = "003_61d2f146978665c4.txt";
+
+/// The four services of one test, with clients to each.
+pub struct TestSet {
+    pub stack: Stack,
+    pub database_url: String,
+    pub ingest: IngestServiceClient<Channel>,
+    pub targets: TargetsServiceClient<Channel>,
+    pub assignments: AssignmentsServiceClient<Channel>,
+    pub reporting: ReportingServiceClient<Channel>,
+}
+
+fn lazy(url: String) -> Channel {
+    Endpoint::from_shared(url)
+        .expect("a valid service URL")
+        .connect_lazy()
+}
+
+impl TestSet {
+    pub async fn start() -> Self {
+        Self::start_with(StackConfig::ephemeral(&fresh_database().await)).await
+    }
+
+    pub async fn start_with(config: StackConfig) -> Self {
+        let database_url = config.database_url.clone();
+        let stack = Stack::start(config).await.expect("starting the services");
+        stack
+            .wait_serving(Duration::from_secs(30))
+            .await
+            .expect("services become SERVING");
+        Self {
+            ingest: IngestServiceClient::new(lazy(stack.url(Service::Ingest)))
+                .max_encoding_message_size(64 * 1024 * 1024),
+            targets: TargetsServiceClient::new(lazy(stack.url(Service::Targets))),
+            assignments: AssignmentsServiceClient::new(lazy(stack.url(Service::Assignments))),
+            reporting: ReportingServiceClient::new(lazy(stack.url(Service::Reporting))),
+            stack,
+            database_url,
+        }
+    }
+
+    /// Ingests a seed document by file name.
+    pub async fn ingest_seed(&self, name: &str) -> Document {
+        let content = std::fs::read(seed(name)).expect("reading the seed");
+        self.ingest
+            .clone()
+            .create_document(CreateDocumentRequest {
+                content,
+                filename: name.to_string(),
+                request_id: String::new(),
+            })
+            .await
+            .expect("ingest accepts the seed")
+            .into_inner()
+    }
+
+    /// Polls the document until it is no longer PENDING (or `limit` passes).
+    pub async fn wait_delivered(&self, name: &str, limit: Duration) -> Document {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let doc = self
+                .ingest
+                .clone()
+                .get_document(GetDocumentRequest {
+                    name: name.to_string(),
+                })
+                .await
+                .expect("GetDocument")
+                .into_inner();
+            if doc.delivery_state != DeliveryState::Pending as i32
+                || tokio::time::Instant::now() > deadline
+            {
+                return doc;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn stop(self) {
+        self.stack.stop().await.expect("services stop cleanly");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn replaces_the_database_name() {
+        assert_eq!(
+            with_database("postgres://u@h:5/duban", "t1"),
+            "postgres://u@h:5/t1"
+        );
+        assert_eq!(
+            with_database("postgres://u@h:5/duban?sslmode=disable", "t1"),
+            "postgres://u@h:5/t1?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://u@h:5", "t1"),
+            "postgres://u@h:5/t1"
+        );
+    }
+}

@@ -1,0 +1,79 @@
+//! The assignments service: the unit registry (canonical names, aliases, provisional units) and
+//! the responsibility ledger (task x unit x role), in schema `assignments`.
+
+mod domain;
+mod grpc;
+mod store;
+
+use std::net::SocketAddr;
+
+use duban_kit::{
+    server::{MAX_MESSAGE_BYTES, ServerOptions},
+    service::{Bound, Spec},
+};
+use duban_proto::v1::assignments_service_server::{AssignmentsServiceServer, SERVICE_NAME};
+use tokio_util::sync::CancellationToken;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+static SPEC: Spec = Spec {
+    schema: "assignments",
+    app_name: "duban-assignments",
+    service_name: SERVICE_NAME,
+    migrator: &MIGRATOR,
+};
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct Config {
+    /// Postgres connection URL (shared by all services; each keeps its own schema).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+    /// Address to listen on.
+    #[arg(
+        long = "listen",
+        env = "DUBAN_ASSIGNMENTS_ADDR",
+        default_value = "127.0.0.1:50053"
+    )]
+    pub addr: SocketAddr,
+    /// Largest number of database connections this service opens.
+    #[arg(long, env = "DUBAN_ASSIGNMENTS_DB_CONNECTIONS", default_value_t = 10)]
+    pub db_connections: u32,
+}
+
+/// A bound, migrated, not yet serving assignments service.
+pub struct Application {
+    bound: Bound,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with(config, ServerOptions::default()).await
+    }
+
+    pub async fn build_with(config: Config, options: ServerOptions) -> anyhow::Result<Self> {
+        let bound = Bound::open(
+            &SPEC,
+            &config.database_url,
+            config.addr,
+            config.db_connections,
+            options,
+        )
+        .await?;
+        Ok(Self { bound })
+    }
+
+    pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+        Bound::migrate_only(&SPEC, &config.database_url).await
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.bound.local_addr()
+    }
+
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let api = AssignmentsServiceServer::new(grpc::Assignments::new(self.bound.pool.clone()))
+            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        self.bound
+            .serve(tonic::service::Routes::new(api), shutdown)
+            .await
+    }
+}

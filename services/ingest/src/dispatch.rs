@@ -1,0 +1,139 @@
+//! The outbox dispatcher: delivers each stored plan to the targets service and its units to the
+//! assignments service, retrying with backoff until the peers accept. Every call carries a
+//! request_id derived from the document and position, so a redelivery after a crash or a lost
+//! reply creates nothing twice.
+
+use std::{sync::Arc, time::Duration};
+
+use duban_kit::peer::{PeerChannel, PropagateTrace, continue_trace};
+use duban_proto::v1::{
+    ListTasksRequest, assignments_service_client::AssignmentsServiceClient,
+    targets_service_client::TargetsServiceClient,
+};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tonic::{Code, Status, transport::Channel};
+use tracing::Instrument;
+
+use crate::store::{self, Pending, Store};
+
+#[derive(Clone)]
+pub struct Peers {
+    targets: TargetsServiceClient<PeerChannel>,
+    assignments: AssignmentsServiceClient<PeerChannel>,
+}
+
+impl Peers {
+    pub fn new(targets: Channel, assignments: Channel) -> Self {
+        Self {
+            targets: TargetsServiceClient::with_interceptor(targets, PropagateTrace),
+            assignments: AssignmentsServiceClient::with_interceptor(assignments, PropagateTrace),
+        }
+    }
+}
+
+const IDLE_POLL: Duration = Duration::from_secs(1);
+const MAX_BACKOFF_MS: i64 = 30_000;
+
+pub async fn run(store: Store, peers: Peers, wake: Arc<Notify>, shutdown: CancellationToken) {
+    while !shutdown.is_cancelled() {
+        match store.claim_pending().await {
+            Ok(Some((tx, pending))) => deliver_one(tx, pending, &peers).await,
+            Ok(None) => {
+                let wait = match store.next_due().await {
+                    Ok(Some(due)) => (due - chrono::Utc::now())
+                        .to_std()
+                        .unwrap_or(Duration::ZERO)
+                        .min(IDLE_POLL),
+                    _ => IDLE_POLL,
+                };
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = wake.notified() => {}
+                    () = tokio::time::sleep(wait) => {}
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "outbox: cannot read pending deliveries");
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(IDLE_POLL) => {}
+                }
+            }
+        }
+    }
+}
+
+async fn deliver_one(
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    pending: Pending,
+    peers: &Peers,
+) {
+    let span = tracing::info_span!(
+        "outbox.deliver",
+        outbox.id = pending.id,
+        attempt = pending.attempts + 1
+    );
+    continue_trace(&span, &pending.trace_context);
+    let outcome = deliver(peers, &pending).instrument(span.clone()).await;
+    let written = match outcome {
+        Ok(plan_name) => {
+            tracing::info!(parent: &span, plan = %plan_name, "delivered");
+            store::mark_delivered(tx, pending.id, &plan_name).await
+        }
+        Err(status) => {
+            // A peer that calls the request invalid will say so again: retrying cannot help.
+            let permanent = matches!(
+                status.code(),
+                Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange
+            );
+            let backoff = (500_i64 << pending.attempts.clamp(0, 10)).min(MAX_BACKOFF_MS);
+            tracing::warn!(parent: &span, code = ?status.code(), error = status.message(), permanent, "delivery failed");
+            let message = format!("{:?}: {}", status.code(), status.message());
+            store::mark_failed(tx, pending.id, &message, permanent, backoff).await
+        }
+    };
+    if let Err(err) = written {
+        tracing::warn!(error = %err, "outbox: recording the delivery outcome failed; it will be retried");
+    }
+}
+
+async fn deliver(peers: &Peers, pending: &Pending) -> Result<String, Status> {
+    let mut targets = peers.targets.clone();
+    let mut assignments = peers.assignments.clone();
+    let plan = targets
+        .create_plan(pending.plan.clone())
+        .await?
+        .into_inner();
+    let mut task_names = Vec::with_capacity(pending.plan.tasks.len());
+    let mut page_token = String::new();
+    loop {
+        let page = targets
+            .list_tasks(ListTasksRequest {
+                parent: plan.name.clone(),
+                page_size: 1000,
+                page_token: page_token.clone(),
+                filter: String::new(),
+            })
+            .await?
+            .into_inner();
+        task_names.extend(page.tasks.into_iter().map(|t| t.name));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    for (position, request) in pending.assignments.iter().enumerate() {
+        if request.assignments.is_empty() {
+            continue;
+        }
+        let task = task_names.get(position).ok_or_else(|| {
+            Status::internal(format!("{} has no task at position {position}", plan.name))
+        })?;
+        let mut request = request.clone();
+        request.task = task.clone();
+        request.request_id = format!("{}:task:{position}", pending.plan.request_id);
+        assignments.create_assignments(request).await?;
+    }
+    Ok(plan.name)
+}

@@ -1,0 +1,125 @@
+//! gRPC handlers: validate, call the store, map errors. No rules or SQL here.
+
+use std::sync::Arc;
+
+use duban_db::idempotency;
+use duban_kit::{list, names, peer};
+use duban_proto::{
+    ApiError,
+    v1::{
+        CreateDocumentRequest, Document, GetDocumentRequest, ListDocumentsRequest,
+        ListDocumentsResponse, ingest_service_server::IngestService,
+    },
+};
+use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
+use tonic::{Request, Response, Status};
+
+use crate::store::{NewDocument, Store};
+
+pub struct Ingest {
+    store: Store,
+    wake: Arc<Notify>,
+    max_document_bytes: usize,
+}
+
+impl Ingest {
+    pub fn new(store: Store, wake: Arc<Notify>, max_document_bytes: usize) -> Self {
+        Self {
+            store,
+            wake,
+            max_document_bytes,
+        }
+    }
+}
+
+const DOCUMENT_FILTERS: &[&str] = &["kind", "year", "content_sha256", "delivery_state"];
+const MAX_FILENAME_CHARS: usize = 255;
+
+#[tonic::async_trait]
+impl IngestService for Ingest {
+    #[tracing::instrument(skip_all, fields(filename = %request.get_ref().filename, bytes = request.get_ref().content.len()))]
+    async fn create_document(
+        &self,
+        request: Request<CreateDocumentRequest>,
+    ) -> Result<Response<Document>, Status> {
+        let req = request.into_inner();
+        if req.content.is_empty() {
+            return Err(ApiError::invalid("content", "is empty: send the document's bytes").into());
+        }
+        if req.content.len() > self.max_document_bytes {
+            return Err(ApiError::invalid(
+                "content",
+                format!(
+                    "is {} bytes; documents are limited to {} bytes",
+                    req.content.len(),
+                    self.max_document_bytes
+                ),
+            )
+            .into());
+        }
+        if req.filename.chars().count() > MAX_FILENAME_CHARS
+            || req.filename.contains(['/', '\\', '\0'])
+        {
+            return Err(ApiError::invalid(
+                "filename",
+                format!("must be a bare file name of at most {MAX_FILENAME_CHARS} characters"),
+            )
+            .into());
+        }
+        let fingerprint = idempotency::fingerprint(&req);
+        let sha256 = hex::encode(Sha256::digest(&req.content));
+        let content = req.content;
+        let filename = req.filename;
+        // Extraction is CPU work; keep it off the async workers.
+        let (content, extraction) = {
+            let source = filename.clone();
+            tokio::task::spawn_blocking(move || {
+                let extraction = duban_extract::extract(&content, &source);
+                (content, extraction)
+            })
+            .await
+            .map_err(|e| ApiError::internal(format!("extraction task failed: {e}")))?
+        };
+        let document = self
+            .store
+            .create_document(NewDocument {
+                filename: &filename,
+                sha256,
+                content: &content,
+                extraction: &extraction,
+                request_id: &req.request_id,
+                fingerprint,
+                trace_context: peer::current_trace_context(),
+            })
+            .await?;
+        self.wake.notify_one();
+        Ok(Response::new(document))
+    }
+
+    async fn get_document(
+        &self,
+        request: Request<GetDocumentRequest>,
+    ) -> Result<Response<Document>, Status> {
+        let id = names::parse("name", &request.get_ref().name, "documents")?;
+        Ok(Response::new(self.store.get_document(id).await?))
+    }
+
+    async fn list_documents(
+        &self,
+        request: Request<ListDocumentsRequest>,
+    ) -> Result<Response<ListDocumentsResponse>, Status> {
+        let req = request.into_inner();
+        let limit = list::page_size(req.page_size)?;
+        let after = list::page_start(&req.page_token, &req.filter)?;
+        let terms = list::parse_filter(&req.filter, DOCUMENT_FILTERS)?;
+        let documents = self.store.list_documents(&terms, after, limit).await?;
+        let next_page_token = list::next_token(&documents, limit, &req.filter, |d| {
+            names::parse("name", &d.name, "documents").unwrap_or(0)
+        });
+        Ok(Response::new(ListDocumentsResponse {
+            documents,
+            next_page_token,
+        }))
+    }
+}

@@ -1,0 +1,126 @@
+//! gRPC handlers: validate, call the store, map errors. No rules or SQL here.
+
+use duban_db::idempotency;
+use duban_kit::{list, names};
+use duban_proto::v1::{
+    CreatePlanRequest, GetPlanRequest, GetTaskRequest, ListPlansRequest, ListPlansResponse,
+    ListTasksRequest, ListTasksResponse, Plan, Task, UpdateTaskRequest,
+    targets_service_server::TargetsService,
+};
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+
+use crate::{domain, store::Store};
+
+pub struct Targets {
+    store: Store,
+}
+
+impl Targets {
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            store: Store::new(pool),
+        }
+    }
+}
+
+const PLAN_FILTERS: &[&str] = &["year", "level", "source_document", "title"];
+const TASK_FILTERS: &[&str] = &[
+    "category",
+    "status",
+    "number",
+    "year",
+    "has_indicator",
+    "has_warning",
+    "text",
+    "section",
+];
+
+fn plan_id(plan: &Plan) -> i64 {
+    names::parse("name", &plan.name, "plans").unwrap_or(0)
+}
+
+fn task_id(task: &Task) -> i64 {
+    names::parse_task("name", &task.name)
+        .map(|(_, t)| t)
+        .unwrap_or(0)
+}
+
+#[tonic::async_trait]
+impl TargetsService for Targets {
+    #[tracing::instrument(skip_all, fields(tasks = request.get_ref().tasks.len()))]
+    async fn create_plan(
+        &self,
+        request: Request<CreatePlanRequest>,
+    ) -> Result<Response<Plan>, Status> {
+        let req = request.into_inner();
+        domain::validate_create_plan(&req)?;
+        Ok(Response::new(self.store.create_plan(&req).await?))
+    }
+
+    async fn get_plan(&self, request: Request<GetPlanRequest>) -> Result<Response<Plan>, Status> {
+        let id = names::parse("name", &request.get_ref().name, "plans")?;
+        Ok(Response::new(self.store.get_plan(id).await?))
+    }
+
+    async fn list_plans(
+        &self,
+        request: Request<ListPlansRequest>,
+    ) -> Result<Response<ListPlansResponse>, Status> {
+        let req = request.into_inner();
+        let limit = list::page_size(req.page_size)?;
+        let after = list::page_start(&req.page_token, &req.filter)?;
+        let terms = list::parse_filter(&req.filter, PLAN_FILTERS)?;
+        let plans = self.store.list_plans(&terms, after, limit).await?;
+        let next_page_token = list::next_token(&plans, limit, &req.filter, plan_id);
+        Ok(Response::new(ListPlansResponse {
+            plans,
+            next_page_token,
+        }))
+    }
+
+    async fn get_task(&self, request: Request<GetTaskRequest>) -> Result<Response<Task>, Status> {
+        let (plan, task) = names::parse_task("name", &request.get_ref().name)?;
+        Ok(Response::new(self.store.get_task(plan, task).await?))
+    }
+
+    async fn list_tasks(
+        &self,
+        request: Request<ListTasksRequest>,
+    ) -> Result<Response<ListTasksResponse>, Status> {
+        let req = request.into_inner();
+        let plan = match req.parent.as_str() {
+            "plans/-" | "" => None,
+            parent => Some(names::parse("parent", parent, "plans")?),
+        };
+        let limit = list::page_size(req.page_size)?;
+        let after = list::page_start(&req.page_token, &req.filter)?;
+        let terms = list::parse_filter(&req.filter, TASK_FILTERS)?;
+        let tasks = self.store.list_tasks(plan, &terms, after, limit).await?;
+        let next_page_token = list::next_token(&tasks, limit, &req.filter, task_id);
+        Ok(Response::new(ListTasksResponse {
+            tasks,
+            next_page_token,
+        }))
+    }
+
+    async fn update_task(
+        &self,
+        request: Request<UpdateTaskRequest>,
+    ) -> Result<Response<Task>, Status> {
+        let req = request.into_inner();
+        let edit = domain::validate_update(&req)?;
+        let name = req
+            .task
+            .as_ref()
+            .map(|t| t.name.as_str())
+            .unwrap_or_default();
+        let (plan, task) = names::parse_task("task.name", name)?;
+        let print = idempotency::fingerprint(&req);
+        Ok(Response::new(
+            self.store
+                .update_task(plan, task, &edit, &req.request_id, &print)
+                .await?,
+        ))
+    }
+}

@@ -1,0 +1,506 @@
+//! All SQL of the targets service.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use duban_db::{api_error, idempotency};
+use duban_kit::{
+    list::{Op, Term},
+    names,
+};
+use duban_proto::{
+    ApiError,
+    v1::{Comparator, CreatePlanRequest, Indicator, Plan, Quantity, SourceSpan, Task},
+};
+use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
+
+use crate::domain::{self, TaskEdit};
+
+fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+#[derive(FromRow)]
+struct PlanRow {
+    id: i64,
+    title: String,
+    year: i32,
+    issuer: String,
+    level: String,
+    source_report: String,
+    source_document: String,
+    attachment: String,
+    reporting_rule: String,
+    created_at: DateTime<Utc>,
+    task_count: i64,
+}
+
+impl From<PlanRow> for Plan {
+    fn from(r: PlanRow) -> Self {
+        Plan {
+            name: names::plan(r.id),
+            title: r.title,
+            year: r.year,
+            issuer: r.issuer,
+            level: r.level,
+            source_report: r.source_report,
+            source_document: r.source_document,
+            attachment: r.attachment,
+            reporting_rule: r.reporting_rule,
+            task_count: u32::try_from(r.task_count).unwrap_or(u32::MAX),
+            create_time: Some(timestamp(r.created_at)),
+        }
+    }
+}
+
+const PLAN_COLUMNS: &str =
+    "p.id, p.title, p.year, p.issuer, p.level, p.source_report, p.source_document,
+    p.attachment, p.reporting_rule, p.created_at,
+    (SELECT count(*) FROM tasks t WHERE t.plan_id = p.id) AS task_count";
+
+#[derive(FromRow)]
+struct TaskRow {
+    id: i64,
+    plan_id: i64,
+    number: String,
+    section_path: Vec<String>,
+    category: String,
+    text: String,
+    span_document: String,
+    span_start: i64,
+    span_end: i64,
+    deadline: String,
+    status: String,
+    warnings: Vec<String>,
+    year: i32,
+    revision: i32,
+    updated_at: DateTime<Utc>,
+}
+
+const TASK_COLUMNS: &str = "t.id, t.plan_id, t.number, t.section_path, t.category, t.text,
+    t.span_document, t.span_start, t.span_end, t.deadline, t.status, t.warnings, t.year,
+    t.revision, t.updated_at";
+
+#[derive(FromRow)]
+struct IndicatorRow {
+    id: i64,
+    task_id: i64,
+    phrase: String,
+    metric: String,
+    value: f64,
+    value_max: Option<f64>,
+    unit: String,
+    comparator: String,
+    warnings: Vec<String>,
+}
+
+fn task_from_rows(r: TaskRow, indicators: Vec<IndicatorRow>) -> Task {
+    let name = names::task(r.plan_id, r.id);
+    Task {
+        indicators: indicators
+            .into_iter()
+            .map(|i| Indicator {
+                name: format!("{name}/indicators/{}", i.id),
+                quantity: Some(Quantity {
+                    phrase: i.phrase,
+                    metric: i.metric,
+                    value: i.value,
+                    value_max: i.value_max,
+                    unit: i.unit,
+                    comparator: domain::comparator_from_str(&i.comparator) as i32,
+                }),
+                warnings: i.warnings,
+            })
+            .collect(),
+        name,
+        number: r.number,
+        section_path: r.section_path,
+        category: r.category,
+        text: r.text,
+        source_span: (!r.span_document.is_empty()).then(|| SourceSpan {
+            document: r.span_document,
+            start: u64::try_from(r.span_start).unwrap_or(0),
+            end: u64::try_from(r.span_end).unwrap_or(0),
+        }),
+        deadline: r.deadline,
+        status: domain::status_from_str(&r.status) as i32,
+        warnings: r.warnings,
+        year: r.year,
+        update_time: Some(timestamp(r.updated_at)),
+        revision: u32::try_from(r.revision).unwrap_or(0),
+    }
+}
+
+pub struct Store {
+    pool: PgPool,
+}
+
+impl Store {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Creates the plan, its tasks and indicators in one transaction, or nothing at all.
+    pub async fn create_plan(&self, req: &CreatePlanRequest) -> Result<Plan, ApiError> {
+        let mut tx = self.pool.begin().await.map_err(api_error)?;
+        let print = idempotency::fingerprint(req);
+        if let idempotency::Replay::Done(plan) =
+            idempotency::claim::<Plan>(&mut tx, "CreatePlan", &req.request_id, &print).await?
+        {
+            return Ok(plan);
+        }
+        let plan = req.plan.clone().unwrap_or_default();
+        let plan_id: i64 = sqlx::query_scalar(
+            "INSERT INTO plans (title, year, issuer, level, source_report, source_document,
+                                attachment, reporting_rule)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(&plan.title)
+        .bind(plan.year)
+        .bind(&plan.issuer)
+        .bind(&plan.level)
+        .bind(&plan.source_report)
+        .bind(&plan.source_document)
+        .bind(&plan.attachment)
+        .bind(&plan.reporting_rule)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(api_error)?;
+        for (position, task) in req.tasks.iter().enumerate() {
+            let span = task.source_span.clone().unwrap_or_default();
+            let task_id: i64 = sqlx::query_scalar(
+                "INSERT INTO tasks (plan_id, position, number, section_path, category, text,
+                                    span_document, span_start, span_end, deadline, warnings, year)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+            )
+            .bind(plan_id)
+            .bind(i32::try_from(position).unwrap_or(i32::MAX))
+            .bind(&task.number)
+            .bind(&task.section_path)
+            .bind(&task.category)
+            .bind(&task.text)
+            .bind(&span.document)
+            .bind(i64::try_from(span.start).unwrap_or(i64::MAX))
+            .bind(i64::try_from(span.end).unwrap_or(i64::MAX))
+            .bind(&task.deadline)
+            .bind(&task.warnings)
+            .bind(task.year)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(api_error)?;
+            for (position, indicator) in task.indicators.iter().enumerate() {
+                let q = indicator.quantity.clone().unwrap_or_default();
+                let comparator = Comparator::try_from(q.comparator)
+                    .ok()
+                    .and_then(domain::comparator_str)
+                    .unwrap_or("equal");
+                sqlx::query(
+                    "INSERT INTO indicators (task_id, position, phrase, metric, value, value_max,
+                                             unit, comparator, warnings)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(task_id)
+                .bind(i32::try_from(position).unwrap_or(i32::MAX))
+                .bind(&q.phrase)
+                .bind(&q.metric)
+                .bind(q.value)
+                .bind(q.value_max)
+                .bind(&q.unit)
+                .bind(comparator)
+                .bind(&indicator.warnings)
+                .execute(&mut *tx)
+                .await
+                .map_err(api_error)?;
+            }
+        }
+        let created = fetch_plan(&mut *tx, plan_id)
+            .await?
+            .ok_or_else(|| ApiError::internal("plan vanished inside its own transaction"))?;
+        idempotency::record(&mut tx, "CreatePlan", &req.request_id, &created).await?;
+        tx.commit().await.map_err(api_error)?;
+        Ok(created)
+    }
+
+    pub async fn get_plan(&self, id: i64) -> Result<Plan, ApiError> {
+        fetch_plan(&self.pool, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(names::plan(id)))
+    }
+
+    pub async fn list_plans(
+        &self,
+        terms: &[Term],
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Plan>, ApiError> {
+        let mut q =
+            QueryBuilder::<Postgres>::new(format!("SELECT {PLAN_COLUMNS} FROM plans p WHERE true"));
+        if let Some(after) = after {
+            q.push(" AND p.id > ").push_bind(after);
+        }
+        for term in terms {
+            match term.field.as_str() {
+                "year" => {
+                    let year: i32 = term.value.parse().map_err(|_| {
+                        ApiError::invalid(
+                            "filter",
+                            format!("year must be a number, not {:?}", term.value),
+                        )
+                    })?;
+                    q.push(" AND p.year = ").push_bind(year);
+                }
+                "level" => {
+                    q.push(" AND p.level = ").push_bind(term.value.clone());
+                }
+                "source_document" => {
+                    q.push(" AND p.source_document = ")
+                        .push_bind(term.value.clone());
+                }
+                "title" => {
+                    push_text(&mut q, "p.title", term);
+                }
+                other => {
+                    return Err(ApiError::invalid(
+                        "filter",
+                        format!("{other:?} is not filterable"),
+                    ));
+                }
+            }
+        }
+        q.push(" ORDER BY p.id LIMIT ").push_bind(limit);
+        let rows: Vec<PlanRow> = q
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(api_error)?;
+        Ok(rows.into_iter().map(Plan::from).collect())
+    }
+
+    pub async fn get_task(&self, plan: i64, task: i64) -> Result<Task, ApiError> {
+        let row: Option<TaskRow> = sqlx::query_as(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.plan_id = $1 AND t.id = $2"
+        ))
+        .bind(plan)
+        .bind(task)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(api_error)?;
+        let row = row.ok_or_else(|| ApiError::not_found(names::task(plan, task)))?;
+        Ok(self.with_indicators(vec![row]).await?.remove(0))
+    }
+
+    pub async fn list_tasks(
+        &self,
+        plan: Option<i64>,
+        terms: &[Term],
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Task>, ApiError> {
+        let mut q =
+            QueryBuilder::<Postgres>::new(format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE true"));
+        if let Some(plan) = plan {
+            q.push(" AND t.plan_id = ").push_bind(plan);
+        }
+        if let Some(after) = after {
+            q.push(" AND t.id > ").push_bind(after);
+        }
+        for term in terms {
+            match term.field.as_str() {
+                "category" => {
+                    q.push(" AND t.category = ").push_bind(term.value.clone());
+                }
+                "status" => {
+                    let status = match term.value.to_ascii_uppercase().as_str() {
+                        "ACTIVE" => "active",
+                        "WITHDRAWN" => "withdrawn",
+                        _ => {
+                            return Err(ApiError::invalid(
+                                "filter",
+                                "status must be ACTIVE or WITHDRAWN",
+                            ));
+                        }
+                    };
+                    q.push(" AND t.status = ").push_bind(status);
+                }
+                "number" => {
+                    q.push(" AND t.number = ").push_bind(term.value.clone());
+                }
+                "year" => {
+                    let year: i32 = term.value.parse().map_err(|_| {
+                        ApiError::invalid(
+                            "filter",
+                            format!("year must be a number, not {:?}", term.value),
+                        )
+                    })?;
+                    q.push(" AND t.year = ").push_bind(year);
+                }
+                "has_indicator" => {
+                    let want = parse_bool(&term.value)?;
+                    q.push(if want { " AND " } else { " AND NOT " });
+                    q.push("EXISTS (SELECT 1 FROM indicators i WHERE i.task_id = t.id)");
+                }
+                "has_warning" => {
+                    let want = parse_bool(&term.value)?;
+                    q.push(if want { " AND " } else { " AND NOT " });
+                    q.push("(cardinality(t.warnings) > 0 OR EXISTS (SELECT 1 FROM indicators i WHERE i.task_id = t.id AND cardinality(i.warnings) > 0))");
+                }
+                "text" => push_text(&mut q, "t.text", term),
+                "section" => {
+                    q.push(" AND array_to_string(t.section_path, ' ') LIKE ")
+                        .push_bind(like_pattern(&term.value));
+                }
+                other => {
+                    return Err(ApiError::invalid(
+                        "filter",
+                        format!("{other:?} is not filterable"),
+                    ));
+                }
+            }
+        }
+        q.push(" ORDER BY t.id LIMIT ").push_bind(limit);
+        let rows: Vec<TaskRow> = q
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(api_error)?;
+        self.with_indicators(rows).await
+    }
+
+    async fn with_indicators(&self, rows: Vec<TaskRow>) -> Result<Vec<Task>, ApiError> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let indicators: Vec<IndicatorRow> = sqlx::query_as(
+            "SELECT id, task_id, phrase, metric, value, value_max, unit, comparator, warnings
+             FROM indicators WHERE task_id = ANY($1) ORDER BY task_id, position",
+        )
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(api_error)?;
+        let mut by_task: HashMap<i64, Vec<IndicatorRow>> = HashMap::new();
+        for i in indicators {
+            by_task.entry(i.task_id).or_default().push(i);
+        }
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let indicators = by_task.remove(&r.id).unwrap_or_default();
+                task_from_rows(r, indicators)
+            })
+            .collect())
+    }
+
+    /// Applies `edit`, keeping the replaced version in task_revisions.
+    pub async fn update_task(
+        &self,
+        plan: i64,
+        task: i64,
+        edit: &TaskEdit,
+        request_id: &str,
+        fingerprint: &[u8],
+    ) -> Result<Task, ApiError> {
+        let mut tx = self.pool.begin().await.map_err(api_error)?;
+        if let idempotency::Replay::Done(task) =
+            idempotency::claim::<Task>(&mut tx, "UpdateTask", request_id, fingerprint).await?
+        {
+            return Ok(task);
+        }
+        let archived = sqlx::query(
+            "INSERT INTO task_revisions (task_id, revision, text, deadline, status, category)
+             SELECT id, revision, text, deadline, status, category FROM tasks
+             WHERE plan_id = $1 AND id = $2 FOR UPDATE",
+        )
+        .bind(plan)
+        .bind(task)
+        .execute(&mut *tx)
+        .await
+        .map_err(api_error)?;
+        if archived.rows_affected() == 0 {
+            return Err(ApiError::not_found(names::task(plan, task)));
+        }
+        sqlx::query(
+            "UPDATE tasks SET text = coalesce($3, text), deadline = coalesce($4, deadline),
+                 status = coalesce($5, status), category = coalesce($6, category),
+                 revision = revision + 1, updated_at = now()
+             WHERE plan_id = $1 AND id = $2",
+        )
+        .bind(plan)
+        .bind(task)
+        .bind(&edit.text)
+        .bind(&edit.deadline)
+        .bind(edit.status)
+        .bind(&edit.category)
+        .execute(&mut *tx)
+        .await
+        .map_err(api_error)?;
+        let row: TaskRow = sqlx::query_as(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.plan_id = $1 AND t.id = $2"
+        ))
+        .bind(plan)
+        .bind(task)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(api_error)?;
+        let indicators: Vec<IndicatorRow> = sqlx::query_as(
+            "SELECT id, task_id, phrase, metric, value, value_max, unit, comparator, warnings
+             FROM indicators WHERE task_id = $1 ORDER BY position",
+        )
+        .bind(task)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(api_error)?;
+        let updated = task_from_rows(row, indicators);
+        idempotency::record(&mut tx, "UpdateTask", request_id, &updated).await?;
+        tx.commit().await.map_err(api_error)?;
+        Ok(updated)
+    }
+}
+
+async fn fetch_plan<'e, E>(executor: E, id: i64) -> Result<Option<Plan>, ApiError>
+where
+    E: sqlx::Executor<'e, Database = Postgres>,
+{
+    let row: Option<PlanRow> = sqlx::query_as(&format!(
+        "SELECT {PLAN_COLUMNS} FROM plans p WHERE p.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(executor)
+    .await
+    .map_err(api_error)?;
+    Ok(row.map(Plan::from))
+}
+
+fn push_text(q: &mut QueryBuilder<'_, Postgres>, column: &str, term: &Term) {
+    match term.op {
+        Op::Eq => {
+            q.push(format!(" AND {column} = "))
+                .push_bind(term.value.clone());
+        }
+        Op::Has => {
+            q.push(format!(" AND {column} LIKE "))
+                .push_bind(like_pattern(&term.value));
+        }
+    }
+}
+
+/// `%value%` with LIKE's own wildcards escaped, so a filter value is matched literally.
+fn like_pattern(value: &str) -> String {
+    let escaped = value
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn parse_bool(value: &str) -> Result<bool, ApiError> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(ApiError::invalid(
+            "filter",
+            format!("expected true or false, not {other:?}"),
+        )),
+    }
+}

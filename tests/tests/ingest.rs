@@ -1,0 +1,175 @@
+//! Ingest hands a document's plans, tasks, targets and units to the targets and assignments
+//! services, exactly once.
+
+use std::time::Duration;
+
+use duban_cli::stack::Service;
+use duban_proto::v1::{
+    DeliveryState, DocumentKind, ListAssignmentsRequest, ListPlansRequest, ListTasksRequest, Plan,
+    Task, UnitRole,
+};
+use duban_testkit::{SEED_DECOMPOSITION, TestSet};
+
+async fn plans_of(set: &TestSet, document: &str) -> Vec<Plan> {
+    set.targets
+        .clone()
+        .list_plans(ListPlansRequest {
+            page_size: 100,
+            page_token: String::new(),
+            filter: format!("source_document=\"{document}\""),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .plans
+}
+
+async fn all_tasks(set: &TestSet, parent: &str) -> Vec<Task> {
+    let mut tasks = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = set
+            .targets
+            .clone()
+            .list_tasks(ListTasksRequest {
+                parent: parent.to_string(),
+                page_size: 50,
+                page_token,
+                filter: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        tasks.extend(page.tasks);
+        if page.next_page_token.is_empty() {
+            return tasks;
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+async fn assignment_count(set: &TestSet, filter: String) -> usize {
+    let mut count = 0;
+    let mut page_token = String::new();
+    loop {
+        let page = set
+            .assignments
+            .clone()
+            .list_assignments(ListAssignmentsRequest {
+                page_size: 1000,
+                page_token,
+                filter: filter.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        count += page.assignments.len();
+        if page.next_page_token.is_empty() {
+            return count;
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+#[tokio::test]
+async fn decomposition_notice_yields_three_plans_with_units_and_targets() {
+    let set = TestSet::start().await;
+    let doc = set.ingest_seed(SEED_DECOMPOSITION).await;
+    assert_eq!(doc.kind, DocumentKind::Decomposition as i32);
+    assert_eq!(doc.doc_number, "武昌政办〔2025〕1号");
+    let doc = set.wait_delivered(&doc.name, Duration::from_secs(60)).await;
+    assert_eq!(
+        doc.delivery_state,
+        DeliveryState::Delivered as i32,
+        "{}",
+        doc.delivery_error
+    );
+    assert_eq!(doc.plans.len(), 3);
+
+    let plans = plans_of(&set, &doc.name).await;
+    let shape: Vec<(&str, u32)> = plans
+        .iter()
+        .map(|p| (p.level.as_str(), p.task_count))
+        .collect();
+    assert_eq!(shape, [("省", 35), ("市", 168), ("区", 68)]);
+    assert!(plans.iter().all(|p| p.year == 2025));
+
+    // Paging through the city plan returns every task once, in order, each linked to its source.
+    let city = all_tasks(&set, &plans[1].name).await;
+    assert_eq!(city.len(), 168);
+    let numbers: Vec<String> = city.iter().map(|t| t.number.clone()).collect();
+    let expected: Vec<String> = (1..=168).map(|n| n.to_string()).collect();
+    assert_eq!(numbers, expected);
+    let span = city[0].source_span.as_ref().expect("source span");
+    assert_eq!(span.document, doc.name);
+    assert!(span.end > span.start);
+
+    // The provincial GDP item carries its target and its two lead units.
+    let province = all_tasks(&set, &plans[0].name).await;
+    let gdp = &province[0];
+    let q = gdp.indicators[0].quantity.as_ref().unwrap();
+    assert_eq!((q.value, q.unit.as_str()), (6.0, "%"));
+    assert_eq!(
+        assignment_count(&set, format!("task=\"{}\" AND role=LEAD", gdp.name)).await,
+        2
+    );
+    assert!(assignment_count(&set, format!("plan=\"{}\"", plans[2].name)).await >= 68);
+    assert!(assignment_count(&set, "unit_name=\"区发改局\"".into()).await > 10);
+    let _ = UnitRole::Lead;
+    set.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_document_ingested_twice_or_concurrently_is_stored_once() {
+    let set = TestSet::start().await;
+    let (a, b, c) = tokio::join!(
+        set.ingest_seed(SEED_DECOMPOSITION),
+        set.ingest_seed(SEED_DECOMPOSITION),
+        set.ingest_seed(SEED_DECOMPOSITION)
+    );
+    assert_eq!(a.name, b.name);
+    assert_eq!(a.name, c.name);
+    set.wait_delivered(&a.name, Duration::from_secs(60)).await;
+    let again = set.ingest_seed(SEED_DECOMPOSITION).await;
+    assert_eq!(again.name, a.name);
+    assert_eq!(plans_of(&set, &a.name).await.len(), 3);
+    assert_eq!(all_tasks(&set, "plans/-").await.len(), 35 + 168 + 68);
+    set.stop().await;
+}
+
+#[tokio::test]
+async fn delivery_waits_for_a_stopped_peer_and_ends_like_a_clean_run() {
+    let mut set = TestSet::start().await;
+    set.stack.stop_service(Service::Targets).await.unwrap();
+    let doc = set.ingest_seed(SEED_DECOMPOSITION).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let pending = set.wait_delivered(&doc.name, Duration::ZERO).await;
+    assert_eq!(pending.delivery_state, DeliveryState::Pending as i32);
+    assert!(
+        !pending.delivery_error.is_empty(),
+        "the last error is reported"
+    );
+
+    set.stack.start_service(Service::Targets).await.unwrap();
+    let done = set.wait_delivered(&doc.name, Duration::from_secs(90)).await;
+    assert_eq!(
+        done.delivery_state,
+        DeliveryState::Delivered as i32,
+        "{}",
+        done.delivery_error
+    );
+    assert_eq!(all_tasks(&set, "plans/-").await.len(), 271);
+    assert_eq!(plans_of(&set, &doc.name).await.len(), 3);
+
+    let clean = TestSet::start().await;
+    let clean_doc = clean.ingest_seed(SEED_DECOMPOSITION).await;
+    clean
+        .wait_delivered(&clean_doc.name, Duration::from_secs(60))
+        .await;
+    assert_eq!(
+        assignment_count(&set, String::new()).await,
+        assignment_count(&clean, String::new()).await
+    );
+    clean.stop().await;
+    set.stop().await;
+}
