@@ -138,20 +138,27 @@ fn reporting_rule(text: &str) -> Option<String> {
     let mut from = 0;
     while let Some(rel) = text.get(from..).and_then(|t| t.find('前')) {
         let at = from + rel;
+        // sentences are short; bounded look-around keeps a hostile single line linear
+        let window_start = (at.saturating_sub(900)..=at)
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(at);
         let start = text
-            .get(..at)?
+            .get(window_start..at)?
             .rfind(['。', '\n'])
-            .map(|p| p + 1)
-            .unwrap_or(0);
+            .map(|p| window_start + p + 1)
+            .unwrap_or(window_start);
         // '。' is three bytes: step to the next char boundary
         let start = (start..=at)
             .find(|&i| text.is_char_boundary(i))
             .unwrap_or(at);
+        let window_end = (at + 900..text.len())
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(text.len());
         let end = text
-            .get(at..)?
+            .get(at..window_end)?
             .find(['。', '\n'])
             .map(|p| at + p)
-            .unwrap_or(text.len());
+            .unwrap_or(window_end);
         if let Some(s) = text.get(start..end)
             && is_reporting_rule(s)
         {

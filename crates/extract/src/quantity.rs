@@ -349,7 +349,19 @@ fn prefix_comparator(text: &str, clause_start: usize, pos: usize) -> Option<Comp
     best.map(|(_, c)| c)
 }
 
+/// How far back a phrase may reach; bounding it keeps hostile single-line input linear.
+const LOOKBACK: usize = 240;
+
+/// Largest char boundary at or below `i`.
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 fn clause_start_before(text: &str, pos: usize, floor: usize) -> usize {
+    let floor = floor.max(floor_boundary(text, pos.saturating_sub(LOOKBACK)));
     let Some(before) = text.get(floor..pos) else {
         return pos;
     };

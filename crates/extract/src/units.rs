@@ -266,7 +266,13 @@ pub fn find_clauses(text: &str) -> Vec<Clause> {
         // find the matching close bracket
         let mut depth = 1i32;
         let mut close = None;
-        for (i, c) in text.get(inner_start..).unwrap_or("").char_indices() {
+        // a clause is short: bounding the scan keeps "((((…" linear
+        for (i, c) in text
+            .get(inner_start..)
+            .unwrap_or("")
+            .char_indices()
+            .take(1200)
+        {
             match c {
                 '(' => depth += 1,
                 ')' => {

@@ -100,3 +100,22 @@ fn truncated_docx() {
     let x = extract(b"PK\x03\x04word/document.xml\x00\x00garbage", "broken.docx");
     assert!(x.items.is_empty());
 }
+
+#[test]
+fn pathological_single_lines_stay_linear() {
+    for unit in [
+        "亿元",
+        "(",
+        "前",
+        "5个",
+        "主要预期目标是:",
+        "(牵头单位:",
+        "、",
+        "1.",
+    ] {
+        let line = unit.repeat(2 * 1024 * 1024 / unit.len());
+        let t = std::time::Instant::now();
+        let _ = extract(line.as_bytes(), "pathological");
+        assert!(t.elapsed().as_secs() < 60, "{unit}: {:?}", t.elapsed());
+    }
+}
