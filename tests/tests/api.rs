@@ -3,8 +3,9 @@
 
 use duban_proto::v1::{
     Comparator, CreateDocumentRequest, CreatePlanRequest, CreateReportRequest, GetPlanRequest,
-    GetTaskRequest, Indicator, ListTasksRequest, Plan, ProgressStatus, Quantity, Report, Task,
-    TaskStatus, UpdateTaskRequest,
+    GetReportingScheduleRequest, GetTaskRequest, Indicator, ListTasksRequest, Plan, ProgressStatus,
+    Quantity, Report, ReportingFrequency, ReportingSchedule, Task, TaskStatus,
+    UpdateReportingScheduleRequest, UpdateTaskRequest,
 };
 use duban_testkit::TestSet;
 use tonic::Code;
@@ -183,6 +184,79 @@ async fn bad_requests_get_the_right_code_and_the_field_and_store_nothing() {
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&err), ["report.period"]);
+    set.stop().await;
+}
+
+#[tokio::test]
+async fn a_reporting_schedule_is_created_from_a_rule_and_edited_field_by_field() {
+    let set = TestSet::start().await;
+    let mut assignments = set.assignments.clone();
+    let name = "plans/77/reportingSchedule".to_string();
+    let missing = assignments
+        .get_reporting_schedule(GetReportingScheduleRequest { name: name.clone() })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+    let created = assignments
+        .update_reporting_schedule(UpdateReportingScheduleRequest {
+            schedule: Some(ReportingSchedule {
+                name: name.clone(),
+                rule: "每月25日前报送当月工作进展".into(),
+                year: 2025,
+                ..Default::default()
+            }),
+            update_mask: None,
+            request_id: String::new(),
+            allow_missing: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(created.frequency, ReportingFrequency::Monthly as i32);
+    assert_eq!(created.periods.len(), 12);
+    assert_eq!(created.periods[0].due_date, "2025-01-25");
+
+    let edited = assignments
+        .update_reporting_schedule(UpdateReportingScheduleRequest {
+            schedule: Some(ReportingSchedule {
+                name: name.clone(),
+                due_day: 28,
+                first_period: "2025M07".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["due_day".into(), "first_period".into()],
+            }),
+            request_id: String::new(),
+            allow_missing: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(edited.periods.len(), 6);
+    assert_eq!(edited.periods[0].due_date, "2025-07-28");
+    assert_eq!(edited.rule, created.rule, "an edit keeps the rule text");
+
+    let err = assignments
+        .update_reporting_schedule(UpdateReportingScheduleRequest {
+            schedule: Some(ReportingSchedule {
+                name,
+                first_period: "2025Q3".into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["first_period".into()],
+            }),
+            request_id: String::new(),
+            allow_missing: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Code::InvalidArgument,
+        "a quarter cannot start a monthly schedule"
+    );
     set.stop().await;
 }
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use duban_cli::stack::Service;
 use duban_proto::v1::{
-    DeliveryState, DocumentKind, ListAssignmentsRequest, ListPlansRequest, ListTasksRequest, Plan,
-    Task, UnitRole,
+    DeliveryState, DocumentKind, GetReportingScheduleRequest, ListAssignmentsRequest,
+    ListPlansRequest, ListTasksRequest, Plan, Task,
 };
 use duban_testkit::{SEED_DECOMPOSITION, TestSet};
 
@@ -115,7 +115,37 @@ async fn decomposition_notice_yields_three_plans_with_units_and_targets() {
     );
     assert!(assignment_count(&set, format!("plan=\"{}\"", plans[2].name)).await >= 68);
     assert!(assignment_count(&set, "unit_name=\"区发改局\"".into()).await > 10);
-    let _ = UnitRole::Lead;
+
+    // The notice's rule became each plan's reporting schedule: quarterly, by the 10th of the
+    // first month of the next quarter, from Q2 2025 on.
+    let schedule = set
+        .assignments
+        .clone()
+        .get_reporting_schedule(GetReportingScheduleRequest {
+            name: format!("{}/reportingSchedule", plans[2].name),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        schedule.rule.contains("每个季度第1个月的10日前"),
+        "{}",
+        schedule.rule
+    );
+    let due: Vec<(String, String)> = schedule
+        .periods
+        .iter()
+        .map(|p| (p.period.clone(), p.due_date.clone()))
+        .collect();
+    assert_eq!(
+        due,
+        [
+            ("2025Q1".to_string(), "2025-04-10".to_string()),
+            ("2025Q2".to_string(), "2025-07-10".to_string()),
+            ("2025Q3".to_string(), "2025-10-10".to_string()),
+            ("2025Q4".to_string(), "2026-01-10".to_string()),
+        ]
+    );
     set.stop().await;
 }
 

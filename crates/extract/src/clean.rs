@@ -83,25 +83,15 @@ fn normalize_char(c: char) -> Option<char> {
     }
 }
 
-/// Byte-level check for anything `normalize_char` would change (full-width forms, odd spaces,
-/// zero-width and control characters), so clean text is copied as it is.
+/// Anything `normalize_char` changes (full-width forms, odd spaces, zero-width and control
+/// characters); one DFA pass, so clean text is copied as it is.
+static NEEDS_NORMALIZING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[\x00-\x09\x0B-\x1F\x7F\u{80}-\u{A0}\u{AD}\u{200B}-\u{200D}\u{3000}\u{FEFF}\u{FF01}-\u{FF5E}]")
+        .expect("normalizing regex")
+});
+
 fn needs_normalizing(text: &str) -> bool {
-    let b = text.as_bytes();
-    for (i, &x) in b.iter().enumerate() {
-        let hit = match x {
-            b'\n' => false,
-            0x00..=0x1F | 0x7F => true,
-            0xC2 => matches!(b.get(i + 1), Some(0xA0) | Some(0xAD) | Some(0x80..=0x9F)),
-            0xE2 => b.get(i + 1) == Some(&0x80) && matches!(b.get(i + 2), Some(0x8B..=0x8D)),
-            0xE3 => b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0x80),
-            0xEF => matches!(b.get(i + 1), Some(0xBC) | Some(0xBD) | Some(0xBB)),
-            _ => false,
-        };
-        if hit {
-            return true;
-        }
-    }
-    false
+    NEEDS_NORMALIZING.is_match(text)
 }
 
 /// Cleans decoded text: the result is what item spans index into.

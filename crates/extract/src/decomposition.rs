@@ -108,7 +108,7 @@ pub fn extract(
     doc_year: Option<i32>,
     first_is_lead: bool,
 ) -> Decomposed {
-    let all = lines::lines(text);
+    let all = split_run_on(lines::lines(text));
     let has_attachments = all
         .iter()
         .any(|l| is_attachment_heading(lines::trim_start(*l).text));
@@ -117,6 +117,19 @@ pub fn extract(
     let mut sections: Vec<String> = Vec::new();
     let mut in_plan = !has_attachments;
     let mut table: Option<TableCols> = None;
+    // where items are "1." and "(1)" both occur, "(1)" numbers sub-points inside an item
+    let dotted = all
+        .iter()
+        .filter(|l| {
+            lines::trim_start(**l)
+                .text
+                .starts_with(|c: char| c.is_ascii_digit())
+                && item_number(lines::trim_start(**l).text).is_some()
+        })
+        .take(3)
+        .count();
+    let sub_points = dotted >= 3;
+    let item_no = |s: &str| item_number(s).filter(|_| !(sub_points && s.starts_with('(')));
     let mut i = 0usize;
     let mut last_no = 0u32;
     if !has_attachments {
@@ -202,7 +215,7 @@ pub fn extract(
             sections.push(s.trim_start_matches(['—', '-']).trim().to_string());
             continue;
         }
-        let numbered = item_number(s).or_else(|| expected_number(s, last_no));
+        let numbered = item_no(s).or_else(|| expected_number(s, last_no));
         let mut end_line = line;
         let mut clauses = clauses_here;
         if numbered.is_none() && clauses.is_empty() {
@@ -210,11 +223,11 @@ pub fn extract(
         }
         // an item may run over several lines until its responsibility clause
         let mut j = i;
-        while clauses.is_empty() && j < all.len() && j < i + 6 {
+        while clauses.is_empty() && j < all.len() && j < i + 12 {
             let Some(&raw_next) = all.get(j) else { break };
             let next = lines::trim_start(raw_next);
             if next.text.is_empty()
-                || item_number(next.text).is_some()
+                || item_no(next.text).is_some()
                 || heading_level(next.text).is_some()
                 || is_attachment_heading(next.text)
             {
@@ -279,6 +292,68 @@ pub fn extract(
         plans.retain(|p| p.items > 0);
     }
     Decomposed { plans, items }
+}
+
+static NEXT_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:\d{1,3}\s*[.、．]|[一二三四五六七八九十]{1,3}、|[((][一二三四五六七八九十]{1,3}[))]|——|附件\s*\d)")
+        .expect("next marker regex")
+});
+/// Cheap pre-check: a closing bracket followed by something that could start the next item.
+static CLOSE_THEN_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\)\s*(?:\d|[一二三四五六七八九十]{1,3}、|\(|——|附件)")
+        .expect("close-then-marker regex")
+});
+static SPACED_ITEM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\s+(?:\d{1,3}\s*[.、．][^\s]|[一二三四五六七八九十]{1,3}、|[((][一二三四五六七八九十]{1,3}[))]|——)")
+            .expect("spaced item regex")
+});
+
+/// Scraped pages sometimes run a whole list into one line. Items end with their responsibility
+/// clause, so a clause followed by the next item number or heading marks a line break; a
+/// heading followed by a spaced item number does too.
+fn split_run_on(all: Vec<Line<'_>>) -> Vec<Line<'_>> {
+    let mut out = Vec::with_capacity(all.len());
+    for line in all {
+        let mut rest = line;
+        loop {
+            let t = rest.text;
+            let maybe_run_on = CLOSE_THEN_MARKER.is_match(t);
+            let after_clause = (if maybe_run_on {
+                find_clauses(t)
+            } else {
+                Vec::new()
+            })
+            .iter()
+            .map(|c| c.end)
+            .find(|&e| e < t.len() && t.get(e..).is_some_and(|r| NEXT_MARKER.is_match(r)));
+            let lead = t.trim_start();
+            let is_head = heading_level(lead).is_some() || lead.starts_with("附件");
+            let after_head = SPACED_ITEM.find(t).filter(|_| is_head).map(|m| m.start());
+            let cut = match (after_clause, after_head) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let Some(cut) = cut.filter(|&c| c > 0) else {
+                out.push(rest);
+                break;
+            };
+            let head = t.get(..cut).unwrap_or(t);
+            out.push(Line {
+                start: rest.start,
+                text: head,
+            });
+            let tail = t.get(cut..).unwrap_or("");
+            let trimmed = tail.trim_start();
+            rest = Line {
+                start: rest.start + cut + (tail.len() - trimmed.len()),
+                text: trimmed,
+            };
+            if rest.text.is_empty() {
+                break;
+            }
+        }
+    }
+    out
 }
 
 /// "167.100名园艺师…": a number followed by digits is the next item number, not a decimal,

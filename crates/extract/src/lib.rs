@@ -1,5 +1,17 @@
 //! Document extraction: turns government documents (work reports, responsibility-decomposition
 //! notices, plan-execution reports, news pages) into structured items. Pure: no I/O.
+//!
+//! Pipeline: bytes → [`decode`] (BOM, UTF-8, else chardetng's guess such as GB18030) → format
+//! (DOCX via zip + quick-xml, HTML via tl, else plain text) → clean-up (full-width forms, mirror
+//! pinyin, traditional characters, boilerplate lines) → kind → the kind's own rules:
+//!
+//! - decomposition: attachments become plans, headings become sections, numbered lines (or
+//!   table rows) become items with their responsibility clauses, deadlines and targets;
+//! - work report (and any page embedding one): one item per clause of the 主要预期目标
+//!   statement, plus last year's outcomes for the same indicators as actuals;
+//! - plan execution: "——target:outcome" lines, then the new year's target lines.
+//!
+//! The rules are written for the genre, never for one document.
 
 mod classify;
 mod clean;

@@ -299,13 +299,12 @@ fn paren_suffix(s: &str) -> usize {
     if open != '(' {
         return 0;
     }
-    let Some((i, inner)) = it.next() else {
+    let Some((_, inner)) = it.next() else {
         return 0;
     };
     let Some((j, close)) = it.next() else {
         return 0;
     };
-    let _ = i;
     if close == ')' && PAREN_UNITS.iter().any(|p| p.starts_with(inner)) {
         return j + close.len_utf8();
     }

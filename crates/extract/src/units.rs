@@ -17,7 +17,7 @@ static LEAD_CO: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static LABEL_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[((]?\s*(?:(?:省|市|区|县|镇|乡|街道)级)?(?:牵头|共同责任|责任|配合|协办|协助|协同|参与|主办|承办|主责)(?:单位|部门|领导|主体)\s*[::]|^完成时限\s*[::]")
+    Regex::new(r"^[((]?\s*(?:(?:省|市|区|县|镇|乡|街道)级)?(?:牵头|共同责任|责任|配合|协办|协助|协同|参与|主办|承办|主责)(?:单位|部门|领导|主体)\s*[::]|^(?:完成时限|完成时间|时间节点|时限要求)\s*[::]")
         .expect("label line regex")
 });
 
@@ -173,8 +173,8 @@ fn push_unit(out: &mut Vec<String>, s: &str) {
     }
 }
 
-/// Parses a labelled list "市级牵头单位:A、B;区级牵头单位:C" into units. `level_check` adds
-/// warnings where a unit's own level contradicts its label (a 区 body under 市级).
+/// Parses a labelled list "市级牵头单位:A、B;区级牵头单位:C" into units, with warnings where a
+/// unit's own level contradicts its label (a 区 body under 市级) or a level label repeats.
 pub fn parse_labelled(content: &str) -> (Vec<UnitRef>, Vec<String>) {
     let mut units = Vec::new();
     let mut warnings = Vec::new();
@@ -255,7 +255,7 @@ fn unit_level(name: &str) -> Option<&'static str> {
 pub fn find_clauses(text: &str) -> Vec<Clause> {
     let mut out = Vec::new();
     let mut search = 0usize;
-    while let Some(rel) = text.get(search..).and_then(|s| s.find(['(', '('])) {
+    while let Some(rel) = text.get(search..).and_then(|s| s.find(['(', '【', '['])) {
         let open = search + rel;
         let open_len = text
             .get(open..)
@@ -274,8 +274,8 @@ pub fn find_clauses(text: &str) -> Vec<Clause> {
             .take(1200)
         {
             match c {
-                '(' => depth += 1,
-                ')' => {
+                '(' | '【' | '[' => depth += 1,
+                ')' | '】' | ']' => {
                     depth -= 1;
                     if depth == 0 {
                         close = Some((inner_start + i, c.len_utf8()));
@@ -291,7 +291,8 @@ pub fn find_clauses(text: &str) -> Vec<Clause> {
             continue;
         };
         let inner = text.get(inner_start..close_at).unwrap_or("");
-        if labels(inner).first().is_some_and(|l| l.start <= 6) {
+        // the label opens the bracket, after at most a level prefix (市级 / 街道级)
+        if LABEL.find(inner).is_some_and(|m| m.start() <= 12) {
             let (units, warnings) = parse_labelled(inner);
             out.push(Clause {
                 start: open,

@@ -191,7 +191,16 @@ fn targets_year(text: &str, intro_start: usize, title_year: Option<i32>) -> Opti
     {
         return Some(r + 1);
     }
-    title_year.or(review.map(|r| r + 1))
+    // a heading such as "二、2025年工作安排" shortly before the statement
+    let near_start = (intro_start.saturating_sub(600)..=intro_start)
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(intro_start);
+    let near = YEAR_BEFORE
+        .captures_iter(text.get(near_start..intro_start).unwrap_or(""))
+        .last()
+        .and_then(|c| c.get(1))
+        .and_then(|m| m.as_str().parse().ok());
+    title_year.or(near).or(review.map(|r| r + 1))
 }
 
 /// Work-report extraction; `title_year` is the year in the title, if any.
@@ -307,9 +316,12 @@ fn actuals(text: &str, limit: usize, families: &[usize], year: Option<i32>) -> V
     };
     let mut out = Vec::new();
     for &fam in families {
-        let Some(idx) = (0..all.len())
-            .find(|&i| fams.get(i) == Some(&Some(fam)) && all.get(i).is_some_and(has_q))
-        else {
+        let Some(idx) = (0..all.len()).find(|&i| {
+            fams.get(i) == Some(&Some(fam))
+                && all
+                    .get(i)
+                    .is_some_and(|r| has_q(r) && !multi_year(text, body_start, r.0))
+        }) else {
             continue;
         };
         let mut k = idx;
@@ -365,35 +377,74 @@ fn actuals(text: &str, limit: usize, families: &[usize], year: Option<i32>) -> V
     out
 }
 
+/// Is the clause at `pos` in a sentence about several years ("五年来…年均增长6.5%")? Those
+/// figures are not last year's outcome.
+fn multi_year(text: &str, floor: usize, pos: usize) -> bool {
+    let before = text.get(floor..pos).unwrap_or("");
+    let from = before
+        .char_indices()
+        .rev()
+        .nth(80)
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    let window = before.get(from..).unwrap_or("");
+    let sentence = window.rsplit(['。', '\n']).next().unwrap_or(window);
+    let clause_end = text
+        .get(pos..)
+        .and_then(|t| t.find(['。', ',', ';', '\n']))
+        .map(|e| pos + e)
+        .unwrap_or(text.len());
+    let clause = text.get(pos..clause_end).unwrap_or("");
+    ["五年", "年均", "十三五", "十四五", "十二五", "累计"]
+        .iter()
+        .any(|k| sentence.contains(k) || clause.contains(k))
+}
+
 /// Plan-execution reports: "——target:outcome" lines, then the new year's "——" target lines.
 /// Only blocks of "——" lines that speak of indicators count; "——加快推进…" task bullets do not.
 pub fn extract_plan_execution(text: &str, report_year: Option<i32>) -> Vec<Item> {
+    // "——" segments anywhere (a scraped page may run the list into one line); a segment ends
+    // at the next "——", a line break or its first "。"
     let mut blocks: Vec<Vec<(usize, usize)>> = Vec::new();
-    let mut last_line: Option<usize> = None;
-    for (n, l) in lines::lines(text).into_iter().enumerate() {
-        let l = lines::trim_start(l);
-        if l.text.is_empty() {
-            continue;
+    let mut prev_end: Option<usize> = None;
+    let mut from = 0usize;
+    while let Some(rel) = text.get(from..).and_then(|t| t.find("——")) {
+        let dash = from + rel;
+        let body_start = dash
+            + text
+                .get(dash..)
+                .map(|t| t.len() - t.trim_start_matches('—').len())
+                .unwrap_or(0);
+        let rest = text.get(body_start..).unwrap_or("");
+        let mut seg_len = rest.find(['\n']).unwrap_or(rest.len());
+        if let Some(p) = rest.get(..seg_len).and_then(|r| r.find("——")) {
+            seg_len = p;
         }
-        if !l.text.starts_with("——") {
-            last_line = None;
-            continue;
+        if let Some(p) = rest.get(..seg_len).and_then(|r| r.find('。')) {
+            seg_len = p + '。'.len_utf8();
         }
-        let body = l.text.trim_start_matches('—').trim_start();
-        let body_start = l.start + (l.text.len() - body.len());
+        from = (body_start + seg_len).max(dash + 1);
+        while from < text.len() && !text.is_char_boundary(from) {
+            from += 1;
+        }
+        let body = rest.get(..seg_len).unwrap_or("").trim_end();
         // the subtitle "——2023年12月25日在…人民代表大会" is not an item
-        if body.contains("人民代表大会")
+        if body.is_empty()
+            || body.contains("人民代表大会")
             || crate::meta::date_to_iso(body)
                 .is_some_and(|_| body.starts_with(|c: char| c.is_ascii_digit()))
         {
+            prev_end = None;
             continue;
         }
         let end = body_start + body.trim_end_matches(['。', ';', ',']).len();
-        match (last_line, blocks.last_mut()) {
-            (Some(prev), Some(b)) if prev + 1 == n => b.push((body_start, end)),
+        let adjacent =
+            prev_end.is_some_and(|p| text.get(p..dash).is_some_and(|gap| gap.trim().is_empty()));
+        match blocks.last_mut() {
+            Some(b) if adjacent => b.push((body_start, end)),
             _ => blocks.push(vec![(body_start, end)]),
         }
-        last_line = Some(n);
+        prev_end = Some(body_start + body.len());
     }
     let mut items = Vec::new();
     for block in blocks {

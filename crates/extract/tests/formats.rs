@@ -148,3 +148,26 @@ fn level_labels_and_warnings() {
     );
     assert!(x.items[1].warnings.is_empty());
 }
+
+#[test]
+fn run_on_list_is_split_into_items() {
+    let text = "关于印发重点任务分工方案的通知\n\
+一、主要预期目标 1.地区生产总值增长6%左右。(牵头单位:区发改局)2.新增就业5000人以上。(牵头单位:区人社局) \
+二、重点任务 3.新建学校2所。(牵头单位:区教育局;配合单位:区财政局)\n";
+    let x = extract(text.as_bytes(), "runon.txt");
+    assert_eq!(x.items.len(), 3, "{:#?}", x.items);
+    assert_eq!(x.items[2].section, vec!["二、重点任务".to_string()]);
+    assert_eq!(x.items[2].units.len(), 2);
+}
+
+#[test]
+fn sub_points_stay_inside_their_item() {
+    let text = "关于印发重点任务分工方案的通知\n\
+1.推进城市更新:\n(1)改造老旧小区30个;\n(2)新建口袋公园5个。\n(牵头单位:区住建局)\n\
+2.新增就业1万人。(牵头单位:区人社局)\n\
+3.新建学校2所。(牵头单位:区教育局)\n";
+    let x = extract(text.as_bytes(), "sub.txt");
+    assert_eq!(x.items.len(), 3, "{:#?}", x.items);
+    assert_eq!(x.items[0].targets.len(), 2);
+    assert_eq!(x.items[0].units.len(), 1);
+}

@@ -3,8 +3,13 @@
 
 use duban_proto::{
     ApiError, FieldViolation,
-    v1::{CreateAssignmentsRequest, UnitRole},
+    v1::{
+        CreateAssignmentsRequest, ReportingFrequency, ReportingPeriod, ReportingSchedule, UnitRole,
+        UpdateReportingScheduleRequest,
+    },
 };
+
+use crate::schedule::{self, Frequency, Period, Spec};
 
 pub const MAX_ASSIGNMENTS_PER_TASK: usize = 500;
 const MAX_NAME_CHARS: usize = 100;
@@ -130,6 +135,193 @@ pub fn validate_create(req: &CreateAssignmentsRequest) -> Result<(), ApiError> {
     }
     if bad.is_empty() {
         Ok(())
+    } else {
+        Err(ApiError::InvalidArgument(bad))
+    }
+}
+
+/// The plan id in "plans/{plan}/reportingSchedule".
+pub fn schedule_plan(field: &str, name: &str) -> Result<i64, ApiError> {
+    let plan = name.strip_suffix("/reportingSchedule").ok_or_else(|| {
+        ApiError::invalid(
+            field,
+            format!(
+                "{name:?} is not a schedule name: expected \"plans/{{plan}}/reportingSchedule\""
+            ),
+        )
+    })?;
+    duban_kit::names::parse(field, plan, "plans")
+}
+
+pub fn frequency_str(f: Frequency) -> &'static str {
+    match f {
+        Frequency::Monthly => "monthly",
+        Frequency::Quarterly => "quarterly",
+        Frequency::HalfYearly => "half_yearly",
+    }
+}
+
+pub fn frequency_from_str(f: &str) -> Option<Frequency> {
+    match f {
+        "monthly" => Some(Frequency::Monthly),
+        "quarterly" => Some(Frequency::Quarterly),
+        "half_yearly" => Some(Frequency::HalfYearly),
+        _ => None,
+    }
+}
+
+fn frequency_to_proto(f: Frequency) -> ReportingFrequency {
+    match f {
+        Frequency::Monthly => ReportingFrequency::Monthly,
+        Frequency::Quarterly => ReportingFrequency::Quarterly,
+        Frequency::HalfYearly => ReportingFrequency::HalfYearly,
+    }
+}
+
+fn frequency_from_proto(f: ReportingFrequency) -> Option<Frequency> {
+    match f {
+        ReportingFrequency::Monthly => Some(Frequency::Monthly),
+        ReportingFrequency::Quarterly => Some(Frequency::Quarterly),
+        ReportingFrequency::HalfYearly => Some(Frequency::HalfYearly),
+        ReportingFrequency::Unspecified => None,
+    }
+}
+
+/// A stored schedule: its rule, its plan's year and the spec in force.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredSchedule {
+    pub plan: i64,
+    pub year: i32,
+    pub rule: String,
+    pub spec: Spec,
+}
+
+pub fn schedule_to_proto(
+    s: &StoredSchedule,
+    update_time: Option<prost_types::Timestamp>,
+) -> ReportingSchedule {
+    ReportingSchedule {
+        name: format!("plans/{}/reportingSchedule", s.plan),
+        rule: s.rule.clone(),
+        frequency: frequency_to_proto(s.spec.frequency) as i32,
+        first_period: s.spec.first.to_string(),
+        last_period: s.spec.last.to_string(),
+        due_day: i32::try_from(s.spec.due_day).unwrap_or(0),
+        due_month_after: i32::try_from(s.spec.due_month_after).unwrap_or(0),
+        periods: s
+            .spec
+            .slots()
+            .into_iter()
+            .map(|slot| ReportingPeriod {
+                period: slot.period.to_string(),
+                start_date: slot.start.to_string(),
+                end_date: slot.end.to_string(),
+                due_date: slot.due.to_string(),
+            })
+            .collect(),
+        update_time,
+        year: s.year,
+    }
+}
+
+/// Applies an UpdateReportingSchedule to the stored schedule (None when the plan has none yet).
+pub fn apply_schedule_update(
+    plan: i64,
+    current: Option<StoredSchedule>,
+    req: &UpdateReportingScheduleRequest,
+) -> Result<StoredSchedule, ApiError> {
+    let input = req
+        .schedule
+        .as_ref()
+        .ok_or_else(|| ApiError::invalid("schedule", "is required"))?;
+    let paths: Vec<&str> = req
+        .update_mask
+        .as_ref()
+        .map(|m| m.paths.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    let mut next = match current {
+        Some(current) => current,
+        None if req.allow_missing => {
+            if !(1900..=9999).contains(&input.year) {
+                return Err(ApiError::invalid(
+                    "schedule.year",
+                    "is required (1900-9999) when creating a schedule",
+                ));
+            }
+            StoredSchedule {
+                plan,
+                year: input.year,
+                rule: input.rule.clone(),
+                spec: schedule::from_rule(&input.rule, input.year),
+            }
+        }
+        None => {
+            return Err(ApiError::not_found(format!(
+                "plans/{plan}/reportingSchedule"
+            )));
+        }
+    };
+    if paths.is_empty() && !req.allow_missing {
+        return Err(ApiError::invalid(
+            "update_mask",
+            "name the fields to change: rule, frequency, first_period, last_period, due_day, due_month_after",
+        ));
+    }
+    let mut bad = Vec::new();
+    if paths.contains(&"rule") {
+        next.rule = input.rule.clone();
+        next.spec = schedule::from_rule(&input.rule, next.year);
+    }
+    for path in paths {
+        match path {
+            "rule" => {}
+            "frequency" => match ReportingFrequency::try_from(input.frequency).ok().and_then(frequency_from_proto) {
+                Some(f) => next.spec.frequency = f,
+                None => bad.push(FieldViolation::new("schedule.frequency", "must be MONTHLY, QUARTERLY or HALF_YEARLY")),
+            },
+            "first_period" | "last_period" => {
+                let (field, value) = if path == "first_period" {
+                    ("schedule.first_period", &input.first_period)
+                } else {
+                    ("schedule.last_period", &input.last_period)
+                };
+                match Period::parse(value) {
+                    Some(p) if path == "first_period" => next.spec.first = p,
+                    Some(p) => next.spec.last = p,
+                    None => bad.push(FieldViolation::new(field, "must be a period such as 2025Q2, 2025M07 or 2025H1")),
+                }
+            }
+            "due_day" => match u32::try_from(input.due_day) {
+                Ok(d) if (1..=31).contains(&d) => next.spec.due_day = d,
+                _ => bad.push(FieldViolation::new("schedule.due_day", "must be between 1 and 31")),
+            },
+            "due_month_after" => match u32::try_from(input.due_month_after) {
+                Ok(m) if m <= 12 => next.spec.due_month_after = m,
+                _ => bad.push(FieldViolation::new("schedule.due_month_after", "must be between 0 and 12")),
+            },
+            other => bad.push(FieldViolation::new(
+                "update_mask",
+                format!("{other:?} cannot be updated; updatable: rule, frequency, first_period, last_period, due_day, due_month_after"),
+            )),
+        }
+    }
+    let spec = &next.spec;
+    if bad.is_empty()
+        && (spec.first.frequency != spec.frequency || spec.last.frequency != spec.frequency)
+    {
+        bad.push(FieldViolation::new(
+            "schedule.first_period",
+            "first and last period must match the frequency",
+        ));
+    }
+    if bad.is_empty() && (spec.first.year, spec.first.index) > (spec.last.year, spec.last.index) {
+        bad.push(FieldViolation::new(
+            "schedule.last_period",
+            "must not be before first_period",
+        ));
+    }
+    if bad.is_empty() {
+        Ok(next)
     } else {
         Err(ApiError::InvalidArgument(bad))
     }

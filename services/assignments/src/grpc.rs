@@ -1,15 +1,20 @@
 //! gRPC handlers: validate, call the store, map errors. No rules or SQL here.
 
+use duban_db::idempotency;
 use duban_kit::{list, names};
 use duban_proto::v1::{
-    CreateAssignmentsRequest, CreateAssignmentsResponse, GetUnitRequest, ListAssignmentsRequest,
-    ListAssignmentsResponse, ListUnitsRequest, ListUnitsResponse, Unit,
+    CreateAssignmentsRequest, CreateAssignmentsResponse, GetReportingScheduleRequest,
+    GetUnitRequest, ListAssignmentsRequest, ListAssignmentsResponse, ListUnitsRequest,
+    ListUnitsResponse, ReportingSchedule, Unit, UpdateReportingScheduleRequest,
     assignments_service_server::AssignmentsService,
 };
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
-use crate::{domain, store::Store};
+use crate::{
+    domain,
+    store::{Store, timestamp},
+};
 
 pub struct Assignments {
     store: Store,
@@ -77,5 +82,43 @@ impl AssignmentsService for Assignments {
             assignments,
             next_page_token,
         }))
+    }
+
+    async fn get_reporting_schedule(
+        &self,
+        request: Request<GetReportingScheduleRequest>,
+    ) -> Result<Response<ReportingSchedule>, Status> {
+        let name = &request.get_ref().name;
+        let plan = domain::schedule_plan("name", name)?;
+        let (schedule, updated) = self
+            .store
+            .get_schedule(plan)
+            .await?
+            .ok_or_else(|| duban_proto::ApiError::not_found(name.clone()))?;
+        Ok(Response::new(domain::schedule_to_proto(
+            &schedule,
+            Some(timestamp(updated)),
+        )))
+    }
+
+    async fn update_reporting_schedule(
+        &self,
+        request: Request<UpdateReportingScheduleRequest>,
+    ) -> Result<Response<ReportingSchedule>, Status> {
+        let req = request.into_inner();
+        let name = req
+            .schedule
+            .as_ref()
+            .map(|s| s.name.as_str())
+            .unwrap_or_default();
+        let plan = domain::schedule_plan("schedule.name", name)?;
+        let print = idempotency::fingerprint(&req);
+        let schedule = self
+            .store
+            .update_schedule(plan, &req.request_id, &print, |current| {
+                domain::apply_schedule_update(plan, current, &req)
+            })
+            .await?;
+        Ok(Response::new(schedule))
     }
 }

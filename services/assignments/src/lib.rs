@@ -3,6 +3,7 @@
 
 mod domain;
 mod grpc;
+mod schedule;
 mod store;
 
 use std::net::SocketAddr;

@@ -5,13 +5,19 @@ use duban_db::{api_error, idempotency};
 use duban_kit::{list::Term, names};
 use duban_proto::{
     ApiError,
-    v1::{Assignment, CreateAssignmentsRequest, CreateAssignmentsResponse, Unit, UnitRole},
+    v1::{
+        Assignment, CreateAssignmentsRequest, CreateAssignmentsResponse, ReportingSchedule, Unit,
+        UnitRole,
+    },
 };
 use sqlx::{FromRow, PgPool, Postgres, QueryBuilder, Transaction};
 
-use crate::domain;
+use crate::{
+    domain::{self, StoredSchedule},
+    schedule::{Period, Spec},
+};
 
-fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
+pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: t.timestamp(),
         nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
@@ -275,6 +281,114 @@ impl Store {
             .await
             .map_err(api_error)?;
         Ok(rows.into_iter().map(Assignment::from).collect())
+    }
+}
+
+#[derive(FromRow)]
+struct ScheduleRow {
+    plan_id: i64,
+    year: i32,
+    rule: String,
+    frequency: String,
+    first_period: String,
+    last_period: String,
+    due_day: i32,
+    due_month_after: i32,
+    updated_at: DateTime<Utc>,
+}
+
+impl ScheduleRow {
+    fn into_domain(self) -> Result<(StoredSchedule, DateTime<Utc>), ApiError> {
+        let corrupt = || {
+            ApiError::internal(format!(
+                "stored schedule of plans/{} is invalid",
+                self.plan_id
+            ))
+        };
+        let spec = Spec {
+            frequency: domain::frequency_from_str(&self.frequency).ok_or_else(corrupt)?,
+            first: Period::parse(&self.first_period).ok_or_else(corrupt)?,
+            last: Period::parse(&self.last_period).ok_or_else(corrupt)?,
+            due_day: u32::try_from(self.due_day).map_err(|_| corrupt())?,
+            due_month_after: u32::try_from(self.due_month_after).map_err(|_| corrupt())?,
+        };
+        Ok((
+            StoredSchedule {
+                plan: self.plan_id,
+                year: self.year,
+                rule: self.rule,
+                spec,
+            },
+            self.updated_at,
+        ))
+    }
+}
+
+impl Store {
+    pub async fn get_schedule(
+        &self,
+        plan: i64,
+    ) -> Result<Option<(StoredSchedule, DateTime<Utc>)>, ApiError> {
+        let row: Option<ScheduleRow> = sqlx::query_as("SELECT * FROM schedules WHERE plan_id = $1")
+            .bind(plan)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(api_error)?;
+        row.map(ScheduleRow::into_domain).transpose()
+    }
+
+    /// Reads the schedule (locked), lets `change` compute the new one, stores it.
+    pub async fn update_schedule(
+        &self,
+        plan: i64,
+        request_id: &str,
+        fingerprint: &[u8],
+        change: impl FnOnce(Option<StoredSchedule>) -> Result<StoredSchedule, ApiError>,
+    ) -> Result<ReportingSchedule, ApiError> {
+        let mut tx = self.pool.begin().await.map_err(api_error)?;
+        if let idempotency::Replay::Done(done) = idempotency::claim::<ReportingSchedule>(
+            &mut tx,
+            "UpdateReportingSchedule",
+            request_id,
+            fingerprint,
+        )
+        .await?
+        {
+            return Ok(done);
+        }
+        let row: Option<ScheduleRow> =
+            sqlx::query_as("SELECT * FROM schedules WHERE plan_id = $1 FOR UPDATE")
+                .bind(plan)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(api_error)?;
+        let current = row
+            .map(ScheduleRow::into_domain)
+            .transpose()?
+            .map(|(s, _)| s);
+        let next = change(current)?;
+        let updated_at: DateTime<Utc> = sqlx::query_scalar(
+            "INSERT INTO schedules (plan_id, year, rule, frequency, first_period, last_period, due_day, due_month_after)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (plan_id) DO UPDATE SET year = $2, rule = $3, frequency = $4, first_period = $5,
+                 last_period = $6, due_day = $7, due_month_after = $8, updated_at = now()
+             RETURNING updated_at",
+        )
+        .bind(plan)
+        .bind(next.year)
+        .bind(&next.rule)
+        .bind(domain::frequency_str(next.spec.frequency))
+        .bind(next.spec.first.to_string())
+        .bind(next.spec.last.to_string())
+        .bind(i32::try_from(next.spec.due_day).unwrap_or(10))
+        .bind(i32::try_from(next.spec.due_month_after).unwrap_or(1))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(api_error)?;
+        let response = domain::schedule_to_proto(&next, Some(timestamp(updated_at)));
+        idempotency::record(&mut tx, "UpdateReportingSchedule", request_id, &response).await?;
+        tx.commit().await.map_err(api_error)?;
+        Ok(response)
     }
 }
 

@@ -7,7 +7,8 @@ use std::{sync::Arc, time::Duration};
 
 use duban_kit::peer::{PeerChannel, PropagateTrace, continue_trace};
 use duban_proto::v1::{
-    ListTasksRequest, assignments_service_client::AssignmentsServiceClient,
+    ListTasksRequest, ReportingSchedule, UpdateReportingScheduleRequest,
+    assignments_service_client::AssignmentsServiceClient,
     targets_service_client::TargetsServiceClient,
 };
 use tokio::sync::Notify;
@@ -105,6 +106,22 @@ async fn deliver(peers: &Peers, pending: &Pending) -> Result<String, Status> {
         .create_plan(pending.plan.clone())
         .await?
         .into_inner();
+    // The plan's reporting schedule, from the notice's rule; a plan of unknown year has none.
+    if plan.year > 0 {
+        assignments
+            .update_reporting_schedule(UpdateReportingScheduleRequest {
+                schedule: Some(ReportingSchedule {
+                    name: format!("{}/reportingSchedule", plan.name),
+                    rule: plan.reporting_rule.clone(),
+                    year: plan.year,
+                    ..Default::default()
+                }),
+                update_mask: None,
+                request_id: format!("{}:schedule", pending.plan.request_id),
+                allow_missing: true,
+            })
+            .await?;
+    }
     let mut task_names = Vec::with_capacity(pending.plan.tasks.len());
     let mut page_token = String::new();
     loop {
