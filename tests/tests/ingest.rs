@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use duban_cli::stack::Service;
 use duban_proto::v1::{
-    DeliveryState, DocumentKind, GetReportingScheduleRequest, ListAssignmentsRequest,
-    ListPlansRequest, ListTasksRequest, Plan, Task,
+    DeliveryState, DocumentKind, GetIndicatorLineageRequest, GetReportingScheduleRequest,
+    GetScorecardRequest, ListAssignmentsRequest, ListPlansRequest, ListTasksRequest,
+    ListWeakerIndicatorsRequest, Plan, Task, Verdict,
 };
 use duban_testkit::{SEED_DECOMPOSITION, TestSet};
 
@@ -201,5 +202,93 @@ async fn delivery_waits_for_a_stopped_peer_and_ends_like_a_clean_run() {
         assignment_count(&clean, String::new()).await
     );
     clean.stop().await;
+    set.stop().await;
+}
+
+#[tokio::test]
+async fn a_plan_execution_report_scores_its_year_and_a_city_target_shows_its_lineage() {
+    let set = TestSet::start().await;
+    for seed in ["001_8444fd7a4ce61ee2.txt", SEED_DECOMPOSITION] {
+        let doc = set.ingest_seed(seed).await;
+        let doc = set.wait_delivered(&doc.name, Duration::from_secs(60)).await;
+        assert_eq!(
+            doc.delivery_state,
+            DeliveryState::Delivered as i32,
+            "{}",
+            doc.delivery_error
+        );
+    }
+    let mut targets = set.targets.clone();
+
+    // Seed 001: the 2023 targets against the outcomes the report states.
+    let card = targets
+        .get_scorecard(GetScorecardRequest { year: 2023 })
+        .await
+        .unwrap()
+        .into_inner();
+    let verdict_of = |metric_word: &str| {
+        card.entries
+            .iter()
+            .find(|e| {
+                e.indicator
+                    .as_ref()
+                    .and_then(|i| i.quantity.as_ref())
+                    .is_some_and(|q| q.metric.contains(metric_word) && q.unit == "%")
+            })
+            .map(|e| e.verdict)
+    };
+    assert_eq!(
+        verdict_of("地区生产总值"),
+        Some(Verdict::Met as i32),
+        "GDP +6.5% target, outcome 6.5%左右"
+    );
+    assert_eq!(
+        verdict_of("一般公共预算收入"),
+        Some(Verdict::Missed as i32),
+        "revenue +5% target, outcome +0.8%"
+    );
+    assert!(card.met >= 3, "{card:?}");
+    assert!(
+        card.entries
+            .iter()
+            .all(|e| e.outcome.as_ref().is_some_and(|o| o.source_span.is_some()))
+    );
+
+    // Seed 003: the city's GDP item is linked to the province's and the district's.
+    let plans = plans_of(&set, "documents/2").await;
+    let city = all_tasks(&set, &plans[1].name).await;
+    let lineage = targets
+        .get_indicator_lineage(GetIndicatorLineageRequest {
+            name: city[0].name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let levels: Vec<&str> = lineage.entries.iter().map(|e| e.level.as_str()).collect();
+    assert_eq!(levels, ["省", "市", "区"]);
+    assert!(
+        lineage.entries[0]
+            .indicator
+            .as_ref()
+            .unwrap()
+            .quantity
+            .as_ref()
+            .unwrap()
+            .phrase
+            .contains("经济增长")
+    );
+    assert!(lineage.entries.iter().all(|e| !e.weaker));
+    let weaker = targets
+        .list_weaker_indicators(ListWeakerIndicatorsRequest {
+            year: 2025,
+            level: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    for pair in &weaker.indicators {
+        let (lower, upper) = (pair.lower.as_ref().unwrap(), pair.upper.as_ref().unwrap());
+        assert!(lower.level != upper.level && lower.weaker);
+    }
     set.stop().await;
 }

@@ -44,6 +44,24 @@ pub fn parse_task(field: &str, name: &str) -> Result<(i64, i64), ApiError> {
     }
 }
 
+/// The plan, task and indicator ids in `plans/{plan}/tasks/{task}/indicators/{indicator}`.
+pub fn parse_indicator(field: &str, name: &str) -> Result<(i64, i64, i64), ApiError> {
+    let parts: Vec<&str> = name.split('/').collect();
+    match parts.as_slice() {
+        ["plans", plan, "tasks", task, "indicators", indicator] => Ok((
+            id(field, name, plan)?,
+            id(field, name, task)?,
+            id(field, name, indicator)?,
+        )),
+        _ => Err(ApiError::invalid(
+            field,
+            format!(
+                "{name:?} is not a valid indicator name: expected \"plans/{{plan}}/tasks/{{task}}/indicators/{{indicator}}\""
+            ),
+        )),
+    }
+}
+
 pub fn plan(id: i64) -> String {
     format!("plans/{id}")
 }

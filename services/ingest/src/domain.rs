@@ -60,6 +60,17 @@ fn level(level: Option<&str>) -> String {
     }
 }
 
+fn quantity(q: &duban_extract::Quantity) -> Quantity {
+    Quantity {
+        phrase: q.phrase.clone(),
+        metric: q.metric.clone(),
+        value: q.value,
+        value_max: q.value_max,
+        unit: q.unit.clone(),
+        comparator: comparator(q.comparator) as i32,
+    }
+}
+
 fn task(item: &Item, document: &str) -> Task {
     Task {
         number: item.no.clone().unwrap_or_default(),
@@ -81,16 +92,15 @@ fn task(item: &Item, document: &str) -> Task {
             })
             .filter(|q| q.comparator != XComparator::Range || q.value_max.is_some())
             .map(|q| Indicator {
-                quantity: Some(Quantity {
-                    phrase: q.phrase.clone(),
-                    metric: q.metric.clone(),
-                    value: q.value,
-                    value_max: q.value_max,
-                    unit: q.unit.clone(),
-                    comparator: comparator(q.comparator) as i32,
-                }),
+                quantity: Some(quantity(q)),
                 ..Default::default()
             })
+            .collect(),
+        actuals: item
+            .actual
+            .iter()
+            .filter(|q| q.value.is_finite())
+            .map(quantity)
             .collect(),
         warnings: item.warnings.clone(),
         year: item.year.unwrap_or_default(),

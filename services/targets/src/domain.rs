@@ -2,7 +2,10 @@
 
 use duban_proto::{
     ApiError, FieldViolation,
-    v1::{Comparator, CreatePlanRequest, Quantity, Task, TaskStatus, UpdateTaskRequest},
+    v1::{
+        Comparator, CreateObservationRequest, CreatePlanRequest, Quantity, Task, TaskStatus,
+        UpdateTaskRequest,
+    },
 };
 
 pub const MAX_TASKS_PER_PLAN: usize = 20_000;
@@ -140,6 +143,46 @@ fn validate_quantity(field: &str, q: &Quantity, bad: &mut Vec<FieldViolation>) {
             "must be a finite number not below value",
         )),
         _ => {}
+    }
+}
+
+pub fn validate_year(field: &str, year: i32) -> Result<(), ApiError> {
+    if (1900..=9999).contains(&year) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(field, "must be a year such as 2025"))
+    }
+}
+
+/// A progress figure or outcome: a finite value, a date it holds for, where it comes from.
+pub fn validate_observation(req: &CreateObservationRequest) -> Result<(), ApiError> {
+    let Some(o) = &req.observation else {
+        return Err(ApiError::invalid("observation", "is required"));
+    };
+    let mut bad = Vec::new();
+    match &o.quantity {
+        Some(q) if q.value.is_finite() => {}
+        _ => bad.push(FieldViolation::new(
+            "observation.quantity.value",
+            "a finite value is required",
+        )),
+    }
+    if chrono::NaiveDate::parse_from_str(&o.as_of, "%Y-%m-%d").is_err() {
+        bad.push(FieldViolation::new(
+            "observation.as_of",
+            "must be a date YYYY-MM-DD",
+        ));
+    }
+    if o.source.is_empty() || o.source.len() > 200 {
+        bad.push(FieldViolation::new(
+            "observation.source",
+            "name where the value comes from, e.g. reports/12",
+        ));
+    }
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidArgument(bad))
     }
 }
 

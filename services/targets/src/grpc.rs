@@ -3,9 +3,11 @@
 use duban_db::idempotency;
 use duban_kit::{list, names};
 use duban_proto::v1::{
-    CreatePlanRequest, GetPlanRequest, GetTaskRequest, ListPlansRequest, ListPlansResponse,
-    ListTasksRequest, ListTasksResponse, Plan, Task, UpdateTaskRequest,
-    targets_service_server::TargetsService,
+    CreateObservationRequest, CreatePlanRequest, GetIndicatorLineageRequest, GetPlanRequest,
+    GetScorecardRequest, GetTaskRequest, IndicatorLineage, ListObservationsRequest,
+    ListObservationsResponse, ListPlansRequest, ListPlansResponse, ListTasksRequest,
+    ListTasksResponse, ListWeakerIndicatorsRequest, ListWeakerIndicatorsResponse, Observation,
+    Plan, Scorecard, Task, UpdateTaskRequest, targets_service_server::TargetsService,
 };
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
@@ -25,6 +27,7 @@ impl Targets {
 }
 
 const PLAN_FILTERS: &[&str] = &["year", "level", "source_document", "title"];
+const OBSERVATION_FILTERS: &[&str] = &["year", "verdict", "source"];
 const TASK_FILTERS: &[&str] = &[
     "category",
     "status",
@@ -122,5 +125,82 @@ impl TargetsService for Targets {
                 .update_task(plan, task, &edit, &req.request_id, &print)
                 .await?,
         ))
+    }
+
+    async fn create_observation(
+        &self,
+        request: Request<CreateObservationRequest>,
+    ) -> Result<Response<Observation>, Status> {
+        let req = request.into_inner();
+        let indicator = names::parse_indicator("parent", &req.parent)?;
+        domain::validate_observation(&req)?;
+        Ok(Response::new(
+            self.store.create_observation(indicator, &req).await?,
+        ))
+    }
+
+    async fn list_observations(
+        &self,
+        request: Request<ListObservationsRequest>,
+    ) -> Result<Response<ListObservationsResponse>, Status> {
+        let req = request.into_inner();
+        let indicator = match req.parent.as_str() {
+            "" | "plans/-/tasks/-/indicators/-" => None,
+            parent => Some(names::parse_indicator("parent", parent)?.2),
+        };
+        let limit = list::page_size(req.page_size)?;
+        let after = list::page_start(&req.page_token, &req.filter)?;
+        let terms = list::parse_filter(&req.filter, OBSERVATION_FILTERS)?;
+        let observations = self
+            .store
+            .list_observations(indicator, &terms, after, limit)
+            .await?;
+        let next_page_token = list::next_token(&observations, limit, &req.filter, |o| {
+            o.name
+                .rsplit('/')
+                .next()
+                .and_then(|id| id.parse().ok())
+                .unwrap_or(0)
+        });
+        Ok(Response::new(ListObservationsResponse {
+            observations,
+            next_page_token,
+        }))
+    }
+
+    async fn get_indicator_lineage(
+        &self,
+        request: Request<GetIndicatorLineageRequest>,
+    ) -> Result<Response<IndicatorLineage>, Status> {
+        let name = &request.get_ref().name;
+        let (plan, task, indicator) = if name.contains("/indicators/") {
+            let (p, t, i) = names::parse_indicator("name", name)?;
+            (p, t, Some(i))
+        } else {
+            let (p, t) = names::parse_task("name", name)?;
+            (p, t, None)
+        };
+        Ok(Response::new(
+            self.store.lineage(plan, task, indicator).await?,
+        ))
+    }
+
+    async fn list_weaker_indicators(
+        &self,
+        request: Request<ListWeakerIndicatorsRequest>,
+    ) -> Result<Response<ListWeakerIndicatorsResponse>, Status> {
+        let req = request.into_inner();
+        domain::validate_year("year", req.year)?;
+        let indicators = self.store.weaker(req.year, &req.level).await?;
+        Ok(Response::new(ListWeakerIndicatorsResponse { indicators }))
+    }
+
+    async fn get_scorecard(
+        &self,
+        request: Request<GetScorecardRequest>,
+    ) -> Result<Response<Scorecard>, Status> {
+        let year = request.get_ref().year;
+        domain::validate_year("year", year)?;
+        Ok(Response::new(self.store.scorecard(year).await?))
     }
 }

@@ -3,6 +3,7 @@
 
 mod domain;
 mod grpc;
+mod indicators;
 mod store;
 
 use std::net::SocketAddr;

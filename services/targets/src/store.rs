@@ -14,9 +14,14 @@ use duban_proto::{
 };
 use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
 
-use crate::domain::{self, TaskEdit};
+use crate::{
+    domain::{self, TaskEdit},
+    indicators,
+};
 
-fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
+pub mod observations;
+
+pub(crate) fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: t.timestamp(),
         nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
@@ -95,6 +100,8 @@ struct IndicatorRow {
     unit: String,
     comparator: String,
     warnings: Vec<String>,
+    metric_key: String,
+    year: i32,
 }
 
 fn task_from_rows(r: TaskRow, indicators: Vec<IndicatorRow>) -> Task {
@@ -113,6 +120,8 @@ fn task_from_rows(r: TaskRow, indicators: Vec<IndicatorRow>) -> Task {
                     comparator: domain::comparator_from_str(&i.comparator) as i32,
                 }),
                 warnings: i.warnings,
+                metric_key: i.metric_key,
+                year: i.year,
             })
             .collect(),
         name,
@@ -131,6 +140,7 @@ fn task_from_rows(r: TaskRow, indicators: Vec<IndicatorRow>) -> Task {
         year: r.year,
         update_time: Some(timestamp(r.updated_at)),
         revision: u32::try_from(r.revision).unwrap_or(0),
+        actuals: Vec::new(),
     }
 }
 
@@ -191,16 +201,18 @@ impl Store {
             .fetch_one(&mut *tx)
             .await
             .map_err(api_error)?;
+            let year = if task.year > 0 { task.year } else { plan.year };
+            let mut own = Vec::with_capacity(task.indicators.len());
             for (position, indicator) in task.indicators.iter().enumerate() {
                 let q = indicator.quantity.clone().unwrap_or_default();
                 let comparator = Comparator::try_from(q.comparator)
                     .ok()
                     .and_then(domain::comparator_str)
                     .unwrap_or("equal");
-                sqlx::query(
+                let indicator_id: i64 = sqlx::query_scalar(
                     "INSERT INTO indicators (task_id, position, phrase, metric, value, value_max,
-                                             unit, comparator, warnings)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                             unit, comparator, warnings, metric_key, year)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
                 )
                 .bind(task_id)
                 .bind(i32::try_from(position).unwrap_or(i32::MAX))
@@ -211,10 +223,22 @@ impl Store {
                 .bind(&q.unit)
                 .bind(comparator)
                 .bind(&indicator.warnings)
-                .execute(&mut *tx)
+                .bind(indicators::metric_key(&q.metric, &q.unit))
+                .bind(year)
+                .fetch_one(&mut *tx)
                 .await
                 .map_err(api_error)?;
+                own.push((indicator_id, q));
             }
+            let outcomes = observations::Outcomes {
+                task_id,
+                year,
+                issuer: &plan.issuer,
+                plan_id,
+                source: &plan.source_document,
+                span: &span,
+            };
+            observations::record_outcomes(&mut tx, &outcomes, &own, &task.actuals).await?;
         }
         let created = fetch_plan(&mut *tx, plan_id)
             .await?
@@ -372,7 +396,8 @@ impl Store {
     async fn with_indicators(&self, rows: Vec<TaskRow>) -> Result<Vec<Task>, ApiError> {
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let indicators: Vec<IndicatorRow> = sqlx::query_as(
-            "SELECT id, task_id, phrase, metric, value, value_max, unit, comparator, warnings
+            "SELECT id, task_id, phrase, metric, value, value_max, unit, comparator, warnings,
+                    metric_key, year
              FROM indicators WHERE task_id = ANY($1) ORDER BY task_id, position",
         )
         .bind(&ids)
@@ -444,7 +469,8 @@ impl Store {
         .await
         .map_err(api_error)?;
         let indicators: Vec<IndicatorRow> = sqlx::query_as(
-            "SELECT id, task_id, phrase, metric, value, value_max, unit, comparator, warnings
+            "SELECT id, task_id, phrase, metric, value, value_max, unit, comparator, warnings,
+                    metric_key, year
              FROM indicators WHERE task_id = $1 ORDER BY position",
         )
         .bind(task)
