@@ -25,9 +25,15 @@ pub struct Peers {
         default_value = "http://127.0.0.1:50052"
     )]
     pub targets_url: String,
+    #[arg(
+        long,
+        env = "DUBAN_ASSIGNMENTS_URL",
+        default_value = "http://127.0.0.1:50053"
+    )]
+    pub assignments_url: String,
 }
 
-async fn connect(url: &str) -> anyhow::Result<Channel> {
+pub async fn connect(url: &str) -> anyhow::Result<Channel> {
     Channel::from_shared(url.to_string())
         .map_err(|e| anyhow::anyhow!("invalid URL {url:?}: {e}"))?
         .connect()

@@ -2,6 +2,8 @@
 
 mod client;
 mod db;
+mod indicators;
+mod ledger;
 mod output;
 mod up;
 
@@ -72,7 +74,7 @@ enum Command {
         #[arg(long, default_value = "")]
         filter: String,
     },
-    /// List tasks, of one plan or of all.
+    /// List tasks, of one plan or of all; with --unit, that unit's ledger (台账).
     Tasks {
         #[command(flatten)]
         peers: client::Peers,
@@ -81,10 +83,50 @@ enum Command {
         /// Plan name ("plans/3") or id ("3"); all plans when omitted.
         #[arg(long)]
         plan: Option<String>,
+        /// A unit ("units/7" or a name as documents write it, e.g. 区发改局): list what it leads,
+        /// answers for or supports, with the next reporting due date.
+        #[arg(long)]
+        unit: Option<String>,
         /// AIP-160 filter, e.g. 'has_indicator=true AND text:"营商环境"'.
         #[arg(long, default_value = "")]
         filter: String,
     },
+    /// The same indicator across levels (province, city, district) in the same year.
+    Lineage {
+        #[command(flatten)]
+        peers: client::Peers,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// A task ("plans/5/tasks/40") or an indicator ("plans/5/tasks/40/indicators/9").
+        name: String,
+    },
+    /// A year's indicators against their stated outcomes: met, missed, unclear.
+    Scorecard {
+        #[command(flatten)]
+        peers: client::Peers,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        #[arg(long)]
+        year: i32,
+    },
+    /// The unit registry.
+    Units {
+        #[command(flatten)]
+        peers: client::Peers,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Only units created from documents and not yet reviewed.
+        #[arg(long)]
+        provisional: bool,
+        #[command(subcommand)]
+        command: Option<UnitsCommand>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UnitsCommand {
+    /// Merge unit A into unit B (each "units/N" or a name): A's spellings and assignments move to B.
+    Merge { a: String, b: String },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -120,8 +162,38 @@ async fn main() -> ExitCode {
             peers,
             format,
             plan,
+            unit: Some(unit),
+            ..
+        } => ledger::unit_tasks(&peers, format, &unit, plan.as_deref()).await,
+        Command::Tasks {
+            peers,
+            format,
+            plan,
+            unit: None,
             filter,
         } => client::tasks(&peers, format, plan.as_deref(), &filter).await,
+        Command::Lineage {
+            peers,
+            format,
+            name,
+        } => indicators::lineage(&peers, format, &name).await,
+        Command::Scorecard {
+            peers,
+            format,
+            year,
+        } => indicators::scorecard(&peers, format, year).await,
+        Command::Units {
+            peers,
+            format,
+            command: Some(UnitsCommand::Merge { a, b }),
+            ..
+        } => ledger::merge(&peers, format, &a, &b).await,
+        Command::Units {
+            peers,
+            format,
+            provisional,
+            command: None,
+        } => ledger::units(&peers, format, provisional).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -19,6 +19,8 @@ pub struct StackConfig {
     pub assignments_addr: SocketAddr,
     pub reporting_addr: SocketAddr,
     pub options: ServerOptions,
+    /// The unit registry data file; the one shipped for the seeds when None.
+    pub units_file: Option<std::path::PathBuf>,
 }
 
 impl StackConfig {
@@ -32,6 +34,7 @@ impl StackConfig {
             assignments_addr: any,
             reporting_addr: any,
             options: ServerOptions::default(),
+            units_file: None,
         }
     }
 }
@@ -161,6 +164,7 @@ impl Stack {
                         database_url,
                         addr,
                         db_connections: 10,
+                        units_file: c.units_file.clone(),
                     },
                     options,
                 )

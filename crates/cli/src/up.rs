@@ -46,6 +46,9 @@ pub struct Args {
     assignments_addr: SocketAddr,
     #[arg(long, env = "DUBAN_REPORTING_ADDR", default_value = "127.0.0.1:50054")]
     reporting_addr: SocketAddr,
+    /// Unit registry data file (see services/assignments/data/units.tsv).
+    #[arg(long, env = "DUBAN_UNITS_FILE")]
+    units_file: Option<PathBuf>,
 }
 
 pub async fn migrate(database_url: String) -> anyhow::Result<()> {
@@ -59,6 +62,7 @@ pub async fn migrate(database_url: String) -> anyhow::Result<()> {
         database_url: database_url.clone(),
         addr: ([127, 0, 0, 1], 0).into(),
         db_connections: 1,
+        units_file: None,
     })
     .await?;
     duban_reporting::Application::migrate(&duban_reporting::Config {
@@ -95,6 +99,7 @@ pub async fn run(args: Args, shutdown: CancellationToken) -> anyhow::Result<()> 
         assignments_addr: args.assignments_addr,
         reporting_addr: args.reporting_addr,
         options: ServerOptions::default(),
+        units_file: args.units_file.clone(),
     })
     .await?;
     let result = serve(&stack, &args, &shutdown).await;

@@ -140,6 +140,18 @@ pub fn validate_create(req: &CreateAssignmentsRequest) -> Result<(), ApiError> {
     }
 }
 
+/// A date given as YYYY-MM-DD, or today in China Standard Time when empty, whatever the
+/// server's clock zone.
+pub fn as_of_date(field: &str, value: &str) -> Result<chrono::NaiveDate, ApiError> {
+    if value.is_empty() {
+        let cst = chrono::FixedOffset::east_opt(8 * 3600)
+            .ok_or_else(|| ApiError::internal("UTC+8 is a valid offset"))?;
+        return Ok(chrono::Utc::now().with_timezone(&cst).date_naive());
+    }
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| ApiError::invalid(field, "must be a date YYYY-MM-DD"))
+}
+
 /// The plan id in "plans/{plan}/reportingSchedule".
 pub fn schedule_plan(field: &str, name: &str) -> Result<i64, ApiError> {
     let plan = name.strip_suffix("/reportingSchedule").ok_or_else(|| {

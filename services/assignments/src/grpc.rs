@@ -4,8 +4,9 @@ use duban_db::idempotency;
 use duban_kit::{list, names};
 use duban_proto::v1::{
     CreateAssignmentsRequest, CreateAssignmentsResponse, GetReportingScheduleRequest,
-    GetUnitRequest, ListAssignmentsRequest, ListAssignmentsResponse, ListUnitsRequest,
-    ListUnitsResponse, ReportingSchedule, Unit, UpdateReportingScheduleRequest,
+    GetUnitRequest, ListAssignmentsRequest, ListAssignmentsResponse, ListLedgerRequest,
+    ListLedgerResponse, ListUnitLoadsRequest, ListUnitLoadsResponse, ListUnitsRequest,
+    ListUnitsResponse, MergeUnitsRequest, ReportingSchedule, Unit, UpdateReportingScheduleRequest,
     assignments_service_server::AssignmentsService,
 };
 use sqlx::PgPool;
@@ -120,5 +121,65 @@ impl AssignmentsService for Assignments {
             })
             .await?;
         Ok(Response::new(schedule))
+    }
+
+    async fn merge_units(
+        &self,
+        request: Request<MergeUnitsRequest>,
+    ) -> Result<Response<Unit>, Status> {
+        let req = request.into_inner();
+        let source = names::parse("source", &req.source, "units")?;
+        let target = names::parse("target", &req.target, "units")?;
+        Ok(Response::new(
+            self.store.merge_units(source, target, &req).await?,
+        ))
+    }
+
+    async fn list_ledger(
+        &self,
+        request: Request<ListLedgerRequest>,
+    ) -> Result<Response<ListLedgerResponse>, Status> {
+        let req = request.into_inner();
+        if req.unit.trim().is_empty() {
+            return Err(duban_proto::ApiError::invalid(
+                "unit",
+                "is required: units/{unit} or a unit name",
+            )
+            .into());
+        }
+        let plan = match req.plan.as_str() {
+            "" => None,
+            plan => Some(names::parse("plan", plan, "plans")?),
+        };
+        let as_of = domain::as_of_date("as_of", &req.as_of)?;
+        let limit = list::page_size(req.page_size)?;
+        let paging_key = format!("{}|{}|{}", req.unit, req.plan, req.as_of);
+        let after = list::page_start(&req.page_token, &paging_key)?;
+        let unit = self.store.find_unit(&req.unit).await?;
+        let entries = self.store.ledger(&unit, plan, as_of, after, limit).await?;
+        let next_page_token = list::next_token(&entries, limit, &paging_key, |e| {
+            e.assignment
+                .as_ref()
+                .and_then(|a| names::parse("name", &a.name, "assignments").ok())
+                .unwrap_or(0)
+        });
+        Ok(Response::new(ListLedgerResponse {
+            unit: Some(unit),
+            entries,
+            next_page_token,
+        }))
+    }
+
+    async fn list_unit_loads(
+        &self,
+        request: Request<ListUnitLoadsRequest>,
+    ) -> Result<Response<ListUnitLoadsResponse>, Status> {
+        let plan = match request.get_ref().plan.as_str() {
+            "" => None,
+            plan => Some(names::parse("plan", plan, "plans")?),
+        };
+        Ok(Response::new(ListUnitLoadsResponse {
+            loads: self.store.unit_loads(plan).await?,
+        }))
     }
 }

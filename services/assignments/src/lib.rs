@@ -3,6 +3,7 @@
 
 mod domain;
 mod grpc;
+mod registry;
 mod schedule;
 mod store;
 
@@ -38,6 +39,10 @@ pub struct Config {
     /// Largest number of database connections this service opens.
     #[arg(long, env = "DUBAN_ASSIGNMENTS_DB_CONNECTIONS", default_value_t = 10)]
     pub db_connections: u32,
+    /// Unit registry data file (TSV: canonical name, level, kind, aliases, expands); the
+    /// registry shipped for the seed documents when unset.
+    #[arg(long, env = "DUBAN_UNITS_FILE")]
+    pub units_file: Option<std::path::PathBuf>,
 }
 
 /// A bound, migrated, not yet serving assignments service.
@@ -51,6 +56,13 @@ impl Application {
     }
 
     pub async fn build_with(config: Config, options: ServerOptions) -> anyhow::Result<Self> {
+        let registry = match &config.units_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("unit registry {}: {e}", path.display()))?,
+            None => registry::SEED_REGISTRY.to_string(),
+        };
+        let entries =
+            registry::parse(&registry).map_err(|e| anyhow::anyhow!("unit registry: {e}"))?;
         let bound = Bound::open(
             &SPEC,
             &config.database_url,
@@ -59,6 +71,10 @@ impl Application {
             options,
         )
         .await?;
+        store::Store::new(bound.pool.clone())
+            .load_registry(&entries)
+            .await
+            .map_err(|e| anyhow::anyhow!("loading the unit registry: {e}"))?;
         Ok(Self { bound })
     }
 

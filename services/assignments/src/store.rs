@@ -14,6 +14,7 @@ use sqlx::{FromRow, PgPool, Postgres, QueryBuilder, Transaction};
 
 use crate::{
     domain::{self, StoredSchedule},
+    registry as spellings,
     schedule::{Period, Spec},
 };
 
@@ -24,6 +25,8 @@ pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
     }
 }
 
+mod registry;
+
 #[derive(FromRow)]
 struct UnitRow {
     id: i64,
@@ -33,6 +36,8 @@ struct UnitRow {
     provisional: bool,
     created_at: DateTime<Utc>,
     aliases: Vec<String>,
+    expands: String,
+    merged_into: Option<i64>,
 }
 
 impl From<UnitRow> for Unit {
@@ -49,11 +54,17 @@ impl From<UnitRow> for Unit {
             kind: r.kind,
             provisional: r.provisional,
             create_time: Some(timestamp(r.created_at)),
+            merged_into: r
+                .merged_into
+                .map(|id| format!("units/{id}"))
+                .unwrap_or_default(),
+            expands: r.expands,
         }
     }
 }
 
 const UNIT_COLUMNS: &str = "u.id, u.display_name, u.level, u.kind, u.provisional, u.created_at,
+    u.expands, u.merged_into,
     ARRAY(SELECT a.alias FROM unit_aliases a WHERE a.unit_id = u.id ORDER BY a.alias) AS aliases";
 
 #[derive(FromRow)]
@@ -395,13 +406,24 @@ impl Store {
 /// The unit a written name denotes; an unknown name becomes a provisional unit for review.
 async fn resolve_unit(tx: &mut Transaction<'_, Postgres>, written: &str) -> Result<i64, ApiError> {
     let key = domain::normalize(written);
-    let known: Option<i64> =
-        sqlx::query_scalar("SELECT unit_id FROM unit_aliases WHERE alias = $1")
+    let mut keys = vec![key.clone()];
+    keys.extend(spellings::variants(&key));
+    let known: Option<i64> = sqlx::query_scalar(
+        "SELECT unit_id FROM unit_aliases WHERE alias = ANY($1) ORDER BY alias = $2 DESC LIMIT 1",
+    )
+    .bind(&keys)
+    .bind(&key)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(api_error)?;
+    if let Some(id) = known {
+        // Remember this spelling, so the next lookup is exact.
+        sqlx::query("INSERT INTO unit_aliases (alias, unit_id) VALUES ($1, $2) ON CONFLICT (alias) DO NOTHING")
             .bind(&key)
-            .fetch_optional(&mut **tx)
+            .bind(id)
+            .execute(&mut **tx)
             .await
             .map_err(api_error)?;
-    if let Some(id) = known {
         return Ok(id);
     }
     // A concurrent delivery may create the same unit: the unique display name decides the winner.
