@@ -144,10 +144,7 @@ static FIRST_LEAD: LazyLock<Regex> = LazyLock::new(|| {
 
 fn first_unit_rule(text: &str) -> (bool, bool) {
     match FIRST_LEAD.captures(text) {
-        Some(c) => (
-            true,
-            c.get(1).is_some_and(|m| m.as_str() != "责任"),
-        ),
+        Some(c) => (true, c.get(1).is_some_and(|m| m.as_str() != "责任")),
         None => (false, false),
     }
 }

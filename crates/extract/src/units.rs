@@ -361,9 +361,9 @@ fn lead_co(text: &str) -> Option<Clause> {
         from = at + "牵头".len();
         let after = text.get(from..).unwrap_or("");
         let next = after.chars().next();
-        let tail_ok = next.is_none_or(|c| {
-            matches!(c, ',' | '、' | ';' | ')' | '】' | ']' | '。' | '\n' | ' ')
-        }) || after.starts_with("负责");
+        let tail_ok = next
+            .is_none_or(|c| matches!(c, ',' | '、' | ';' | ')' | '】' | ']' | '。' | '\n' | ' '))
+            || after.starts_with("负责");
         if !tail_ok {
             continue;
         }
@@ -405,7 +405,10 @@ fn lead_co(text: &str) -> Option<Clause> {
             .collect();
         let mut end = from;
         // the co list, in the same clause after the separator
-        let sep = after.chars().next().filter(|c| matches!(c, ',' | '、' | ';'));
+        let sep = after
+            .chars()
+            .next()
+            .filter(|c| matches!(c, ',' | '、' | ';'));
         if let Some(sep) = sep {
             let co_start = from + sep.len_utf8();
             let rest = text.get(co_start..).unwrap_or("");
@@ -430,7 +433,11 @@ fn lead_co(text: &str) -> Option<Clause> {
                 .min_by_key(|(p, v)| (*p, usize::MAX - v.len()))
             {
                 let list = clause.get(..verb_at).unwrap_or("");
-                let list = list.strip_suffix("等单位").or_else(|| list.strip_suffix("等部门")).or_else(|| list.strip_suffix('等')).unwrap_or(list);
+                let list = list
+                    .strip_suffix("等单位")
+                    .or_else(|| list.strip_suffix("等部门"))
+                    .or_else(|| list.strip_suffix('等'))
+                    .unwrap_or(list);
                 let cos = split_units(list);
                 if bodies(&cos) {
                     units.extend(cos.into_iter().map(|name| UnitRef {
@@ -455,9 +462,39 @@ fn lead_co(text: &str) -> Option<Clause> {
 
 /// Name endings of government bodies, for a bracketed list without a label: "(县住建局、县城投公司)".
 const BODY_ENDINGS: &[&str] = &[
-    "局", "委", "办", "厅", "部", "院", "会", "中心", "公司", "政府", "办事处", "街道", "队", "站",
-    "社", "馆", "行", "室", "组", "处", "集团", "联", "团", "管委会", "所", "署", "台", "门", "位",
-    "镇", "乡", "区", "县",
+    "局",
+    "委",
+    "办",
+    "厅",
+    "部",
+    "院",
+    "会",
+    "中心",
+    "公司",
+    "政府",
+    "办事处",
+    "街道",
+    "队",
+    "站",
+    "社",
+    "馆",
+    "行",
+    "室",
+    "组",
+    "处",
+    "集团",
+    "联",
+    "团",
+    "管委会",
+    "所",
+    "署",
+    "台",
+    "门",
+    "位",
+    "镇",
+    "乡",
+    "区",
+    "县",
 ];
 
 fn bodies(names: &[String]) -> bool {

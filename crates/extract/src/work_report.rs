@@ -380,7 +380,9 @@ fn actuals(text: &str, limit: usize, families: &[usize], year: Option<i32>) -> V
             // also after a semicolon
             match all.get(n) {
                 Some(next)
-                    if all.get(n - 1).is_some_and(|p| same_sentence_or_semicolon(p, next))
+                    if all
+                        .get(n - 1)
+                        .is_some_and(|p| same_sentence_or_semicolon(p, next))
                         && family_of(text.get(next.0..next.1).unwrap_or("")) == Some(fam)
                         && has_q(next) =>
                 {
