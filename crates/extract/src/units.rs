@@ -559,3 +559,42 @@ pub fn units_from_cell(cell: &str, header: &str) -> Vec<UnitRef> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(text: &str) -> Vec<(String, Role)> {
+        find_clauses(text)
+            .into_iter()
+            .flat_map(|c| c.units)
+            .map(|u| (u.name, u.role))
+            .collect()
+    }
+
+    #[test]
+    fn lead_and_co_without_labels() {
+        let u = names("压缩至1个工作日以内,市政务服务和大数据局牵头,市直有关部门配合。");
+        assert_eq!(
+            u,
+            vec![
+                ("市政务服务和大数据局".to_string(), Role::Lead),
+                ("市直有关部门".to_string(), Role::Co)
+            ]
+        );
+        let u = names("(省发展改革委、省人社厅牵头,省统计局等按职责分工负责)");
+        assert_eq!(u.len(), 3);
+        assert_eq!(u.get(2).map(|x| x.1), Some(Role::Co));
+        let u = names("实施项目30个。市住建局牵头,各县(市、区)政府配合。");
+        assert_eq!(u.get(1).map(|x| x.0.as_str()), Some("各县(市、区)政府"));
+        // a leader or mechanism is not a body
+        assert!(names("建立市级领导牵头,部门协同的工作机制").is_empty());
+    }
+
+    #[test]
+    fn bare_bracketed_unit_list() {
+        let u = names("改造棚户区住房600套。(县住建局、县城投公司)");
+        assert_eq!(u.len(), 2);
+        assert!(names("覆盖全部乡镇(含街道)").is_empty());
+    }
+}
