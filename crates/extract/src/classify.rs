@@ -11,6 +11,10 @@ static RESP_LABEL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:牵头单位|责任单位|配合单位|牵头部门|责任部门)\s*[::|]").expect("resp regex")
 });
 
+static LEAD_MARK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"牵头[,);、]|(?:配合|按职责分工负责|协办)[)。;]").expect("lead mark regex")
+});
+
 static TABLE_HEADER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?m)^.*(?:序号|编号).*(?:牵头|责任单位|责任部门|主办单位).*$")
         .expect("table header regex")
@@ -21,6 +25,16 @@ pub fn classify(text: &str, title: Option<&str>) -> DocKind {
     let title = title.unwrap_or("");
     let resp = RESP_LABEL.find_iter(text).take(5).count();
     let decomposition_words = ["分解", "分工", "责任清单", "任务清单"];
+    // "(X牵头,Y配合)" clauses without labels
+    let lead_marks = LEAD_MARK.find_iter(text).take(8).count();
+    if lead_marks >= 8
+        || (lead_marks >= 3
+            && decomposition_words
+                .iter()
+                .any(|w| title.contains(w) || head.contains(w)))
+    {
+        return DocKind::Decomposition;
+    }
     if TABLE_HEADER.is_match(&head) {
         return DocKind::Decomposition;
     }

@@ -67,6 +67,7 @@ fn table_header(cells: &[&str]) -> Option<TableCols> {
         task,
         units: unit_cols,
         deadline: find(&["时限", "完成时间", "期限", "时间节点"]),
+        ncols: cells.len(),
     })
 }
 
@@ -75,6 +76,15 @@ struct TableCols {
     task: usize,
     units: Vec<(usize, String)>,
     deadline: Option<usize>,
+    ncols: usize,
+}
+
+/// The table row being read: its item, the task text over continuation rows, and the unit
+/// cells as written (a merged cell in the next row inherits them).
+struct OpenRow {
+    item: usize,
+    task: String,
+    unit_cells: Vec<String>,
 }
 
 pub fn split_cells(line: &str) -> Vec<&str> {
@@ -107,6 +117,7 @@ pub fn extract(
     doc_title: Option<&str>,
     doc_year: Option<i32>,
     first_is_lead: bool,
+    rest_co: bool,
 ) -> Decomposed {
     let all = split_run_on(lines::lines(text));
     let has_attachments = all
@@ -117,6 +128,7 @@ pub fn extract(
     let mut sections: Vec<String> = Vec::new();
     let mut in_plan = !has_attachments;
     let mut table: Option<TableCols> = None;
+    let mut open_row: Option<OpenRow> = None;
     // where items are "1." and "(1)" both occur, "(1)" numbers sub-points inside an item
     let dotted = all
         .iter()
@@ -193,20 +205,72 @@ pub fn extract(
                 && let Some(t) = table_header(&cells)
             {
                 table = Some(t);
+                open_row = None;
                 continue;
             }
             if let Some(t) = &table
                 && cells.len() >= 2
             {
-                if let Some(item) = table_row(line, &cells, t, &plans, &sections) {
+                let aligned = align_row(&cells, t);
+                let no_cell = t.no.and_then(|c| aligned.get(c).copied().flatten());
+                if t.no.is_some()
+                    && no_cell.is_none_or(str::is_empty)
+                    && let Some(row) = open_row.as_mut()
+                {
+                    // a row without its own number continues the row above
+                    continue_row(row, &aligned, t, &mut items);
+                    continue;
+                }
+                let inherited = open_row.as_ref().map(|r| r.unit_cells.as_slice());
+                if let Some((mut item, unit_cells)) =
+                    table_row(line, &aligned, t, &plans, &sections, inherited)
+                {
+                    if first_is_lead {
+                        mark_first_lead(&mut item, rest_co);
+                    }
+                    let task = aligned
+                        .get(t.task)
+                        .copied()
+                        .flatten()
+                        .unwrap_or("")
+                        .to_string();
                     items.push(item);
+                    open_row = Some(OpenRow {
+                        item: items.len() - 1,
+                        task,
+                        unit_cells,
+                    });
                 }
                 continue;
             }
         }
+        // a wrapped cell of a space-aligned table: an indented line under the row
+        if table.is_some()
+            && let Some(row) = open_row.as_mut()
+            && raw.text.starts_with("  ")
+            && heading_level(s).is_none()
+            && item_no(s).is_none()
+            && !is_attachment_heading(s)
+            && s.chars().count() <= 60
+        {
+            if let Some(t) = &table {
+                let mut aligned = vec![None; t.ncols];
+                if let Some(slot) = aligned.get_mut(t.task) {
+                    *slot = Some(s);
+                }
+                continue_row(row, &aligned, t, &mut items);
+            }
+            continue;
+        }
+        open_row = None;
         let clauses_here = find_clauses(s);
+        // "一、新建幼儿园3所" over a line "牵头单位:…" is an item (十件实事), not a heading
+        let label_next = all
+            .get(i)
+            .is_some_and(|n| units::starts_with_label(lines::trim_start(*n).text));
         if let Some(level) = heading_level(s)
             && clauses_here.is_empty()
+            && !label_next
         {
             sections.truncate(level);
             while sections.len() < level {
@@ -215,7 +279,9 @@ pub fn extract(
             sections.push(s.trim_start_matches(['—', '-']).trim().to_string());
             continue;
         }
-        let numbered = item_no(s).or_else(|| expected_number(s, last_no));
+        let numbered = item_no(s)
+            .or_else(|| expected_number(s, last_no))
+            .or_else(|| label_next.then(|| chinese_item_number(s)).flatten());
         let mut end_line = line;
         let mut clauses = clauses_here;
         if numbered.is_none() && clauses.is_empty() {
@@ -271,7 +337,7 @@ pub fn extract(
             item.warnings.extend(c.warnings);
         }
         if first_is_lead {
-            mark_first_lead(&mut item);
+            mark_first_lead(&mut item, rest_co);
         }
         if let Some(n) = item.no.as_deref().and_then(|n| n.parse().ok()) {
             last_no = n;
@@ -368,6 +434,13 @@ fn expected_number(s: &str, last_no: u32) -> Option<(String, usize)> {
     (last_no > 0).then(|| (want.clone(), want.len() + sep.len_utf8()))
 }
 
+/// "三、…": the item number of a line numbered in Chinese numerals, with the prefix length.
+fn chinese_item_number(s: &str) -> Option<(String, usize)> {
+    let (head, _) = s.split_once('、')?;
+    let n = quantity::parse_chinese_numeral(head).filter(|_| head.chars().count() <= 3)?;
+    Some(((n as u32).to_string(), head.len() + '、'.len_utf8()))
+}
+
 /// Numbered paragraphs of the notice itself (一、工作要求 1.提高认识…) come before the first item
 /// that names a unit; in a plan where items carry units, those are not items.
 fn drop_unitless_preamble(items: &mut Vec<Item>) {
@@ -403,12 +476,16 @@ fn is_attachment_heading(s: &str) -> bool {
     })
 }
 
-fn mark_first_lead(item: &mut Item) {
+fn mark_first_lead(item: &mut Item, rest_co: bool) {
     if item.units.iter().any(|u| u.role == Role::Lead) {
         return;
     }
-    if let Some(first) = item.units.first_mut() {
-        first.role = Role::Lead;
+    for (i, u) in item.units.iter_mut().enumerate() {
+        if i == 0 {
+            u.role = Role::Lead;
+        } else if rest_co && u.role == Role::Responsible {
+            u.role = Role::Co;
+        }
     }
 }
 
@@ -441,19 +518,99 @@ fn build_item(
     item
 }
 
+/// Does a cell read as a time limit (2021年12月, 10月底前, 长期)?
+fn deadline_like(cell: &str) -> bool {
+    cell.chars().count() <= 20
+        && ["年", "月", "底", "前", "长期", "持续", "季度", "日"]
+            .iter()
+            .any(|k| cell.contains(k))
+        && !cell.contains(['局', '委', '办', '厅'])
+}
+
+/// Maps a row's cells to the header's columns. A row with fewer cells than the header lost
+/// them to cells merged from the row above (rowspan): the number and task stay on the left;
+/// a trailing time limit goes to the time-limit column; the remaining cells fill the unit
+/// columns from the right, so a merged lead column is the one left empty.
+fn align_row<'a>(cells: &[&'a str], t: &TableCols) -> Vec<Option<&'a str>> {
+    let n = t.ncols.max(cells.len());
+    let mut out: Vec<Option<&'a str>> = vec![None; n];
+    let before_units = t.units.iter().all(|(c, _)| *c > t.task)
+        && t.no.is_none_or(|c| c < t.task)
+        && t.deadline.is_none_or(|d| d > t.task);
+    if cells.len() >= t.ncols || !before_units {
+        for (slot, c) in out.iter_mut().zip(cells.iter()) {
+            *slot = Some(*c);
+        }
+        return out;
+    }
+    for (k, c) in cells.iter().enumerate().take(t.task + 1) {
+        if let Some(slot) = out.get_mut(k) {
+            *slot = Some(*c);
+        }
+    }
+    let mut rest: Vec<&'a str> = cells.get(t.task + 1..).unwrap_or_default().to_vec();
+    if let Some(d) = t.deadline
+        && rest.last().is_some_and(|c| deadline_like(c))
+        && let Some(c) = rest.pop()
+        && let Some(slot) = out.get_mut(d)
+    {
+        *slot = Some(c);
+    }
+    let mut unit_cols: Vec<usize> = t.units.iter().map(|(c, _)| *c).collect();
+    unit_cols.sort_unstable();
+    for (col, c) in unit_cols.iter().rev().zip(rest.iter().rev()) {
+        if let Some(slot) = out.get_mut(*col) {
+            *slot = Some(*c);
+        }
+    }
+    out
+}
+
+/// A continuation row: its task text joins the item's, its unit cells add units.
+fn continue_row(row: &mut OpenRow, aligned: &[Option<&str>], t: &TableCols, items: &mut [Item]) {
+    let Some(item) = items.get_mut(row.item) else {
+        return;
+    };
+    if let Some(extra) = aligned.get(t.task).copied().flatten()
+        && !extra.is_empty()
+    {
+        row.task.push_str(extra);
+        item.targets.clear();
+        item.warnings
+            .retain(|w| !w.starts_with("implausible value"));
+        for f in quantity::find_quantities(&row.task) {
+            if let Some(w) = quantity::plausibility_warning(&f.quantity) {
+                item.warnings.push(w);
+            }
+            item.targets.push(f.quantity);
+        }
+    }
+    for (k, (col, header)) in t.units.iter().enumerate() {
+        if let Some(cell) = aligned.get(*col).copied().flatten()
+            && !cell.is_empty()
+        {
+            item.units.extend(units::units_from_cell(cell, header));
+            if let Some(w) = row.unit_cells.get_mut(k) {
+                w.push_str(cell);
+            }
+        }
+    }
+}
+
 fn table_row(
     line: Line<'_>,
-    cells: &[&str],
+    cells: &[Option<&str>],
     t: &TableCols,
     plans: &[PlanMeta],
     sections: &[String],
-) -> Option<Item> {
-    let task = cells.get(t.task).copied().unwrap_or("");
+    inherited: Option<&[String]>,
+) -> Option<(Item, Vec<String>)> {
+    let task = cells.get(t.task).copied().flatten().unwrap_or("");
     if task.is_empty() {
         return None;
     }
     let no =
-        t.no.and_then(|c| cells.get(c))
+        t.no.and_then(|c| cells.get(c).copied().flatten())
             .map(|s| s.to_string())
             .filter(|s| s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty());
     // the item is the task cell; its offset inside the line keeps the span exact
@@ -464,20 +621,33 @@ fn table_row(
         (line.start, line.text)
     };
     let mut item = build_item(text, start, 0, no, plans, sections);
-    item.targets = quantity::find_quantities(task)
-        .into_iter()
-        .map(|f| f.quantity)
-        .collect();
-    for (col, header) in &t.units {
-        if let Some(cell) = cells.get(*col) {
-            item.units.extend(units::units_from_cell(cell, header));
+    item.targets.clear();
+    item.warnings.clear();
+    for f in quantity::find_quantities(task) {
+        if let Some(w) = quantity::plausibility_warning(&f.quantity) {
+            item.warnings.push(w);
         }
+        item.targets.push(f.quantity);
+    }
+    let mut unit_cells = Vec::with_capacity(t.units.len());
+    for (k, (col, header)) in t.units.iter().enumerate() {
+        let own = cells.get(*col).copied().flatten();
+        // a merged cell: the row above's units hold for this row too
+        let cell = match own {
+            Some(c) => c.to_string(),
+            None => inherited
+                .and_then(|p| p.get(k))
+                .cloned()
+                .unwrap_or_default(),
+        };
+        item.units.extend(units::units_from_cell(&cell, header));
+        unit_cells.push(cell);
     }
     item.deadline = t
         .deadline
-        .and_then(|c| cells.get(c))
+        .and_then(|c| cells.get(c).copied().flatten())
         .map(|s| s.to_string())
         .filter(|s| !s.is_empty())
         .or(item.deadline);
-    Some(item)
+    Some((item, unit_cells))
 }

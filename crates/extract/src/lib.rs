@@ -26,6 +26,9 @@ mod types;
 pub mod units;
 mod work_report;
 
+use regex::Regex;
+use std::sync::LazyLock;
+
 pub use types::*;
 
 /// Decodes bytes to text, detecting the encoding (UTF-8 with or without BOM, GB18030/GBK, …).
@@ -71,10 +74,14 @@ fn extract_inner(input: &[u8], source: &str) -> Extraction {
     let mut plans = Vec::new();
     let items = match kind {
         DocKind::Decomposition => {
-            let first_is_lead = text.contains("列第一位的为牵头单位")
-                || text.contains("排在第一位的为牵头单位")
-                || text.contains("排名第一的为牵头单位");
-            let d = decomposition::extract(&text, m.title.as_deref(), title_year, first_is_lead);
+            let (first_is_lead, rest_co) = first_unit_rule(&text);
+            let d = decomposition::extract(
+                &text,
+                m.title.as_deref(),
+                title_year,
+                first_is_lead,
+                rest_co,
+            );
             plans = d.plans;
             d.items
         }
@@ -125,6 +132,20 @@ fn extract_inner(input: &[u8], source: &str) -> Extraction {
         items,
         warnings,
         text,
+    }
+}
+
+/// "列第一位的为牵头单位" (and its variants): the first unit of each list leads; with
+/// "其他为配合单位" the others co-operate rather than share responsibility.
+static FIRST_LEAD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:列|排|排在|排名|列在|位列)?(?:第一位|第一个|第一|首位)的?(?:单位|部门)?(?:为|是)牵头(?:单位|部门)(?:[,,;;、]?\s*(?:其他|其余|其它)(?:单位|部门)?(?:为|是)(配合|协办|协助|参与|责任)(?:单位|部门))?")
+        .expect("first lead regex")
+});
+
+fn first_unit_rule(text: &str) -> (bool, bool) {
+    match FIRST_LEAD.captures(text) {
+        Some(c) => (true, c.get(1).is_some_and(|m| m.as_str() != "责任")),
+        None => (false, false),
     }
 }
 

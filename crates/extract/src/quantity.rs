@@ -671,6 +671,14 @@ pub fn plausibility_warning(q: &Quantity) -> Option<String> {
                 || m.contains("GDP增长")))
         || (pct && (m.contains("居民消费价格") || m.contains("CPI")) && q.value > 15.0)
         || (m.contains("千人口") && m.contains("托位") && q.value > 20.0)
+        // per-thousand ratios (床位, 医师, 托位 per 1,000 people) are single or low double digits
+        || (!pct && (m.contains("每千人") || m.contains("千人口")) && q.value > 50.0)
+        // projects of at least 100 million yuan are counted in thousands, even for a province:
+        // tens of thousands of them is a dropped decimal point (16万个 for 1.6万个)
+        || (matches!(q.unit.as_str(), "个" | "项")
+            && (m.contains("亿元以上") || m.contains("亿元及以上"))
+            && m.contains("项目")
+            && q.value > 50_000.0)
         || (pct
             && q.value > 100.0
             && (m.contains("率") || m.contains("比重") || m.contains("占比")));
@@ -773,6 +781,21 @@ mod tests {
         assert_eq!(f.len(), 2);
         assert_eq!(f[0].quantity.comparator, Comparator::Equal);
         assert_eq!(f[1].quantity.comparator, Comparator::AtLeast);
+    }
+
+    #[test]
+    fn implausible_values_warn_without_changing_them() {
+        let q = one("全年实施亿元以上项目16万个");
+        assert_eq!(q.value, 160_000.0);
+        assert!(plausibility_warning(&q).is_some());
+        let q = one("全年实施亿元以上项目1.6万个");
+        assert!(plausibility_warning(&q).is_none());
+        let q = one("千人口托位数达到45个");
+        assert!(plausibility_warning(&q).is_some());
+        let q = one("每千人口医疗机构床位数达到7.5张");
+        assert!(plausibility_warning(&q).is_none());
+        let q = one("城镇调查失业率55%左右");
+        assert!(plausibility_warning(&q).is_some());
     }
 
     #[test]

@@ -11,11 +11,6 @@ static LABEL: LazyLock<Regex> = LazyLock::new(|| {
         .expect("label regex")
 });
 
-static LEAD_CO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:由)?([\p{Han}〈〉、,,]{2,60}?)牵头\s*[,,、;;]\s*([\p{Han}〈〉、,,]{2,80}?)(?:配合|协助|参与|协办)")
-        .expect("lead-co regex")
-});
-
 static LABEL_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[((]?\s*(?:(?:省|市|区|县|镇|乡|街道)级)?(?:牵头|共同责任|责任|配合|协办|协助|协同|参与|主办|承办|主责)(?:单位|部门|领导|主体)\s*[::]|^(?:完成时限|完成时间|时间节点|时限要求)\s*[::]")
         .expect("label line regex")
@@ -313,28 +308,236 @@ pub fn find_clauses(text: &str) -> Vec<Clause> {
                 units,
                 warnings,
             });
-        } else if let Some(c) = LEAD_CO.captures(text) {
-            let mut units = Vec::new();
-            for (g, role) in [(1, Role::Lead), (2, Role::Co)] {
-                for name in split_units(c.get(g).map(|m| m.as_str()).unwrap_or("")) {
-                    units.push(UnitRef {
-                        canonical: Some(canonical(&name)),
-                        name,
-                        role,
-                        level: None,
-                    });
-                }
-            }
-            let (s, e) = c.get(0).map(|m| (m.start(), m.end())).unwrap_or((0, 0));
-            out.push(Clause {
-                start: s,
-                end: e,
-                units,
-                warnings: Vec::new(),
-            });
+        } else if let Some(c) = lead_co(text) {
+            out.push(c);
+        } else if let Some(c) = bare_unit_list(text) {
+            out.push(c);
         }
     }
     out
+}
+
+/// Words after a co-unit list that close an "X牵头,Y配合" clause, longest first.
+const CO_VERBS: &[&str] = &[
+    "按职责分工负责",
+    "按职责分工落实",
+    "按职能分工负责",
+    "按职责负责",
+    "分别负责",
+    "共同负责",
+    "负责落实",
+    "配合",
+    "协助",
+    "参与",
+    "协办",
+    "负责",
+];
+
+/// Characters that end the text before a lead list: the lead list starts after the last one.
+fn is_clause_boundary(c: char) -> bool {
+    matches!(
+        c,
+        ',' | '。' | ';' | ':' | '(' | '【' | '[' | '\n' | '!' | '?'
+    )
+}
+
+/// Does this look like a list of bodies rather than prose? No digits, short names.
+fn plausible_units(names: &[String]) -> bool {
+    !names.is_empty()
+        && names.iter().all(|n| {
+            let k = n.chars().count();
+            (2..=24).contains(&k)
+                && !n.contains(|c: char| c.is_ascii_digit() || c == '%' || c == '“' || c == '”')
+        })
+}
+
+/// "X、Y牵头,Z等按职责分工负责" / "由X牵头,Y配合" / "(X牵头)": the lead list runs back from
+/// 牵头 to the previous clause break (brackets in names such as 各县(市、区)政府 are skipped),
+/// the co list from the separator after it to a co verb in the same clause.
+fn lead_co(text: &str) -> Option<Clause> {
+    let mut from = 0usize;
+    while let Some(rel) = text.get(from..).and_then(|t| t.find("牵头")) {
+        let at = from + rel;
+        from = at + "牵头".len();
+        let after = text.get(from..).unwrap_or("");
+        let next = after.chars().next();
+        let tail_ok = next
+            .is_none_or(|c| matches!(c, ',' | '、' | ';' | ')' | '】' | ']' | '。' | '\n' | ' '))
+            || after.starts_with("负责");
+        if !tail_ok {
+            continue;
+        }
+        // the lead list: back to the previous boundary, skipping balanced brackets
+        let before = text.get(..at).unwrap_or("");
+        let mut depth = 0i32;
+        let mut lead_start = 0usize;
+        let mut steps = 0usize;
+        for (i, c) in before.char_indices().rev() {
+            steps += 1;
+            if steps > 80 {
+                lead_start = i;
+                break;
+            }
+            match c {
+                ')' => depth += 1,
+                '(' if depth > 0 => depth -= 1,
+                c if depth == 0 && is_clause_boundary(c) => {
+                    lead_start = i + c.len_utf8();
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let lead_text = before.get(lead_start..).unwrap_or("").trim();
+        let lead_text = lead_text.strip_prefix('由').unwrap_or(lead_text);
+        let leads = split_units(lead_text);
+        if !bodies(&leads) {
+            continue;
+        }
+        let mut units: Vec<UnitRef> = leads
+            .into_iter()
+            .map(|name| UnitRef {
+                canonical: Some(canonical(&name)),
+                name,
+                role: Role::Lead,
+                level: None,
+            })
+            .collect();
+        let mut end = from;
+        // the co list, in the same clause after the separator
+        let sep = after
+            .chars()
+            .next()
+            .filter(|c| matches!(c, ',' | '、' | ';'));
+        if let Some(sep) = sep {
+            let co_start = from + sep.len_utf8();
+            let rest = text.get(co_start..).unwrap_or("");
+            let mut depth = 0i32;
+            let mut clause_end = rest.len();
+            for (i, c) in rest.char_indices().take(120) {
+                match c {
+                    '(' => depth += 1,
+                    ')' if depth > 0 => depth -= 1,
+                    ')' | '】' | ']' | '。' | ';' | '\n' => {
+                        clause_end = i;
+                        break;
+                    }
+                    _ => {}
+                }
+                clause_end = i + c.len_utf8();
+            }
+            let clause = rest.get(..clause_end).unwrap_or("");
+            if let Some((verb_at, verb)) = CO_VERBS
+                .iter()
+                .filter_map(|v| clause.find(v).map(|p| (p, *v)))
+                .min_by_key(|(p, v)| (*p, usize::MAX - v.len()))
+            {
+                let list = clause.get(..verb_at).unwrap_or("");
+                let list = list
+                    .strip_suffix("等单位")
+                    .or_else(|| list.strip_suffix("等部门"))
+                    .or_else(|| list.strip_suffix('等'))
+                    .unwrap_or(list);
+                let cos = split_units(list);
+                if bodies(&cos) {
+                    units.extend(cos.into_iter().map(|name| UnitRef {
+                        canonical: Some(canonical(&name)),
+                        name,
+                        role: Role::Co,
+                        level: None,
+                    }));
+                    end = co_start + verb_at + verb.len();
+                }
+            }
+        }
+        return Some(Clause {
+            start: lead_start,
+            end,
+            units,
+            warnings: Vec::new(),
+        });
+    }
+    None
+}
+
+/// Name endings of government bodies, for a bracketed list without a label: "(县住建局、县城投公司)".
+const BODY_ENDINGS: &[&str] = &[
+    "局",
+    "委",
+    "办",
+    "厅",
+    "部",
+    "院",
+    "会",
+    "中心",
+    "公司",
+    "政府",
+    "办事处",
+    "街道",
+    "队",
+    "站",
+    "社",
+    "馆",
+    "行",
+    "室",
+    "组",
+    "处",
+    "集团",
+    "联",
+    "团",
+    "管委会",
+    "所",
+    "署",
+    "台",
+    "门",
+    "位",
+    "镇",
+    "乡",
+    "区",
+    "县",
+];
+
+fn bodies(names: &[String]) -> bool {
+    plausible_units(names)
+        && names
+            .iter()
+            .all(|n| BODY_ENDINGS.iter().any(|e| n.ends_with(e)))
+}
+
+/// A bracket at the end of an item holding only names of bodies is its responsibility clause.
+fn bare_unit_list(text: &str) -> Option<Clause> {
+    let t = text.trim_end().trim_end_matches(['。', ';']);
+    let inner_end = t.len().checked_sub(')'.len_utf8())?;
+    if !t.ends_with(')') {
+        return None;
+    }
+    let open = t.get(..inner_end)?.rfind('(')?;
+    let inner = t.get(open + 1..inner_end)?;
+    // "(含街道)" / "(其中…)" qualify the text, they name no one
+    if ["含", "包括", "其中", "不含", "如", "即", "除"]
+        .iter()
+        .any(|w| inner.starts_with(w))
+    {
+        return None;
+    }
+    let names = split_units(inner);
+    if !bodies(&names) || names.iter().all(|n| n.chars().count() < 3) {
+        return None;
+    }
+    Some(Clause {
+        start: open,
+        end: t.len(),
+        units: names
+            .into_iter()
+            .map(|name| UnitRef {
+                canonical: Some(canonical(&name)),
+                name,
+                role: Role::Responsible,
+                level: None,
+            })
+            .collect(),
+        warnings: Vec::new(),
+    })
 }
 
 /// Units from a table cell under a column header such as 牵头单位 / 配合单位.
@@ -343,6 +546,8 @@ pub fn units_from_cell(cell: &str, header: &str) -> Vec<UnitRef> {
     split_units(cell)
         .into_iter()
         .filter(|n| n != "-" && n != "—" && n != "/" && n != "无")
+        // a time limit that slipped into a unit column is not a body
+        .filter(|n| !n.contains(|c: char| c.is_ascii_digit()))
         .map(|name| {
             let (name, marked) = role_marker(&name);
             UnitRef {
@@ -353,4 +558,43 @@ pub fn units_from_cell(cell: &str, header: &str) -> Vec<UnitRef> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(text: &str) -> Vec<(String, Role)> {
+        find_clauses(text)
+            .into_iter()
+            .flat_map(|c| c.units)
+            .map(|u| (u.name, u.role))
+            .collect()
+    }
+
+    #[test]
+    fn lead_and_co_without_labels() {
+        let u = names("压缩至1个工作日以内,市政务服务和大数据局牵头,市直有关部门配合。");
+        assert_eq!(
+            u,
+            vec![
+                ("市政务服务和大数据局".to_string(), Role::Lead),
+                ("市直有关部门".to_string(), Role::Co)
+            ]
+        );
+        let u = names("(省发展改革委、省人社厅牵头,省统计局等按职责分工负责)");
+        assert_eq!(u.len(), 3);
+        assert_eq!(u.get(2).map(|x| x.1), Some(Role::Co));
+        let u = names("实施项目30个。市住建局牵头,各县(市、区)政府配合。");
+        assert_eq!(u.get(1).map(|x| x.0.as_str()), Some("各县(市、区)政府"));
+        // a leader or mechanism is not a body
+        assert!(names("建立市级领导牵头,部门协同的工作机制").is_empty());
+    }
+
+    #[test]
+    fn bare_bracketed_unit_list() {
+        let u = names("改造棚户区住房600套。(县住建局、县城投公司)");
+        assert_eq!(u.len(), 2);
+        assert!(names("覆盖全部乡镇(含街道)").is_empty());
+    }
 }

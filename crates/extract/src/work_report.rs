@@ -8,7 +8,7 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 static TARGETS_INTRO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:主要(?:预期)?(?:目标|指标)(?:预安排|安排)?|预期目标|发展目标)(?:建议|确定|拟定|初步)?(?:(?:是|为|如下)?\s*[::]|是|为)")
+    Regex::new(r"(?:主要(?:预期)?性?(?:目标|指标)(?:预安排|安排)?|预期性?目标|发展目标)(?:建议|确定|拟定|初步|设定|设置|初定|拟|安排|调整|定)?(?:(?:是|为|如下)?\s*[::]|是|为)")
         .expect("targets regex")
 });
 static YEAR_BEFORE: LazyLock<Regex> =
@@ -28,8 +28,16 @@ const FAMILIES: &[&[&str]] = &[
     ],
     &["城镇新增就业", "新增就业"],
     &["居民消费价格", "CPI"],
-    &["可支配收入", "居民收入"],
-    &["一般公共预算收入", "财政收入", "地方财政"],
+    &["可支配收入", "居民收入", "纯收入"],
+    &[
+        "一般公共预算收入",
+        "一般公共预算总收入",
+        "公共财政预算收入",
+        "财政总收入",
+        "财政收入",
+        "地方财政",
+        "预算收入",
+    ],
     &["固定资产投资"],
     &["社会消费品零售总额", "社零"],
     &["规模以上工业增加值", "规上工业增加值", "工业增加值"],
@@ -250,7 +258,10 @@ pub fn extract_work_report(text: &str, title_year: Option<i32>) -> Vec<Item> {
             {
                 break;
             }
-            let body_off = l.text.len() - l.text.trim_start_matches(['—', '-']).len();
+            let body_off = match lines::item_number(l.text) {
+                Some((_, p)) => p,
+                None => l.text.len() - l.text.trim_start_matches(['—', '-']).len(),
+            };
             for r in clauses(text, after + l.start + body_off, after + l.end()) {
                 ranges.push(r);
             }
@@ -314,6 +325,10 @@ fn actuals(text: &str, limit: usize, families: &[usize], year: Option<i32>) -> V
         text.get(a.1..b.0)
             .is_some_and(|gap| !gap.contains(['。', '\n', ';', ';']))
     };
+    let same_sentence_or_semicolon = |a: &(usize, usize), b: &(usize, usize)| {
+        text.get(a.1..b.0)
+            .is_some_and(|gap| !gap.contains(['。', '\n']))
+    };
     let mut out = Vec::new();
     for &fam in families {
         let Some(idx) = (0..all.len()).find(|&i| {
@@ -361,10 +376,13 @@ fn actuals(text: &str, limit: usize, families: &[usize], year: Option<i32>) -> V
                 .map(|f| f.quantity)
                 .collect();
             out.push(item);
-            // an adjacent clause on the same indicator (城镇… / 农村…可支配收入) is its own outcome
+            // an adjacent clause on the same indicator (城镇… / 农村…可支配收入) is its own outcome,
+            // also after a semicolon
             match all.get(n) {
                 Some(next)
-                    if all.get(n - 1).is_some_and(|p| same_sentence(p, next))
+                    if all
+                        .get(n - 1)
+                        .is_some_and(|p| same_sentence_or_semicolon(p, next))
                         && family_of(text.get(next.0..next.1).unwrap_or("")) == Some(fam)
                         && has_q(next) =>
                 {
