@@ -113,6 +113,8 @@ for rendered in sys.argv[1:]:
             continue
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         check(container["command"] == [full], f"{where}: command")
+        annotations = deployment["spec"]["template"]["metadata"].get("annotations", {})
+        check(annotations.get("prometheus.io/port") == str(metrics), f"{where}: scrape annotation")
         check({p["name"]: p["containerPort"] for p in container["ports"]} == {"grpc": port, "metrics": metrics},
               f"{where}: container ports")
         check(container["readinessProbe"]["grpc"] == {"port": port, "service": grpc}, f"{where}: readiness")
