@@ -10,6 +10,7 @@ mod up;
 use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand, ValueEnum};
+use tonic_health::pb::health_check_response::ServingStatus;
 
 #[derive(Parser)]
 #[command(
@@ -37,11 +38,21 @@ pub enum Format {
 #[derive(Subcommand)]
 enum Command {
     /// Run the four services locally (starting a private Postgres if needed) and ingest seeds/.
-    Up(up::Args),
+    Up(Box<up::Args>),
     /// Apply every service's database migrations and exit.
     Migrate {
         #[arg(long, env = "DATABASE_URL")]
         database_url: String,
+    },
+    /// Exit 0 when the gRPC service at ADDR reports SERVING, 1 otherwise: a container health
+    /// check that needs no other tool in the image.
+    Health {
+        /// host:port of the service.
+        #[arg(long)]
+        addr: String,
+        /// gRPC service name to ask about; the server as a whole when empty.
+        #[arg(long, default_value = "")]
+        service: String,
     },
     /// Manage the private PostgreSQL used by `up` and the tests.
     Db {
@@ -140,12 +151,13 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Up(args) => {
-            return duban_kit::app::run("duban", &cli.log, |shutdown| up::run(args, shutdown))
+            return duban_kit::app::run("duban", &cli.log, |shutdown| up::run(*args, shutdown))
                 .await;
         }
         Command::Migrate { database_url } => {
             return duban_kit::app::run("duban", &cli.log, |_| up::migrate(database_url)).await;
         }
+        Command::Health { addr, service } => health(&addr, &service).await,
         Command::Db { command } => db::run(command).await,
         Command::Extract { format, files } => extract(format, &files),
         Command::Ingest {
@@ -209,6 +221,26 @@ async fn main() -> ExitCode {
             eprintln!("duban: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Asks the health service once, with a deadline so that a hung server fails the check.
+async fn health(addr: &str, service: &str) -> anyhow::Result<()> {
+    let url = format!("http://{addr}");
+    let status = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        duban_cli::stack::health(&url, service),
+    )
+    .await
+    .ok()
+    .flatten();
+    match status {
+        Some(ServingStatus::Serving) => {
+            println!("SERVING");
+            Ok(())
+        }
+        Some(other) => anyhow::bail!("{addr}: {}", other.as_str_name()),
+        None => anyhow::bail!("{addr}: no answer"),
     }
 }
 

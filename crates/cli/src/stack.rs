@@ -3,7 +3,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use duban_kit::server::ServerOptions;
+use duban_kit::{metrics::MetricsAddr, server::ServerOptions};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
@@ -18,13 +18,15 @@ pub struct StackConfig {
     pub targets_addr: SocketAddr,
     pub assignments_addr: SocketAddr,
     pub reporting_addr: SocketAddr,
+    /// Each service's metrics endpoint, in the order of [`ALL`].
+    pub metrics_addrs: [MetricsAddr; 4],
     pub options: ServerOptions,
     /// The unit registry data file; the one shipped for the seeds when None.
     pub units_file: Option<std::path::PathBuf>,
 }
 
 impl StackConfig {
-    /// Every service on an ephemeral port of 127.0.0.1.
+    /// Every service and its metrics on an ephemeral port of 127.0.0.1.
     pub fn ephemeral(database_url: &str) -> Self {
         let any: SocketAddr = ([127, 0, 0, 1], 0).into();
         Self {
@@ -33,6 +35,7 @@ impl StackConfig {
             targets_addr: any,
             assignments_addr: any,
             reporting_addr: any,
+            metrics_addrs: [MetricsAddr(Some(any)); 4],
             options: ServerOptions::default(),
             units_file: None,
         }
@@ -77,6 +80,7 @@ impl Service {
 
 struct Running {
     addr: SocketAddr,
+    metrics_addr: MetricsAddr,
     shutdown: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -104,17 +108,18 @@ impl Stack {
     /// chosen by the system and fixed from then on, so a restarted service comes back where its
     /// peers expect it.
     pub async fn start(config: StackConfig) -> anyhow::Result<Self> {
-        let idle = |addr| Running {
+        let idle = |addr, service| Running {
             addr,
+            metrics_addr: config.metrics_addrs[index(service)],
             shutdown: CancellationToken::new(),
             task: None,
         };
         let mut stack = Self {
             running: [
-                idle(config.ingest_addr),
-                idle(config.targets_addr),
-                idle(config.assignments_addr),
-                idle(config.reporting_addr),
+                idle(config.ingest_addr, Service::Ingest),
+                idle(config.targets_addr, Service::Targets),
+                idle(config.assignments_addr, Service::Assignments),
+                idle(config.reporting_addr, Service::Reporting),
             ],
             config,
         };
@@ -138,25 +143,36 @@ impl Stack {
         url(self.addr(service))
     }
 
+    /// Where the service's metrics endpoint listens, None when it is off.
+    pub fn metrics_addr(&self, service: Service) -> Option<SocketAddr> {
+        self.running[index(service)].metrics_addr.0
+    }
+
     /// Starts one service (again) on its address.
     pub async fn start_service(&mut self, service: Service) -> anyhow::Result<()> {
         let c = &self.config;
         let database_url = c.database_url.clone();
         let options = c.options.clone();
         let addr = self.addr(service);
+        let metrics_addr = self.running[index(service)].metrics_addr;
         let shutdown = CancellationToken::new();
-        let (bound, task) = match service {
+        let (bound, bound_metrics, task) = match service {
             Service::Targets => {
                 let app = duban_targets::Application::build_with(
                     duban_targets::Config {
                         database_url,
                         addr,
                         db_connections: 10,
+                        metrics_addr,
                     },
                     options,
                 )
                 .await?;
-                (app.local_addr(), tokio::spawn(app.run(shutdown.clone())))
+                (
+                    app.local_addr(),
+                    app.metrics_addr(),
+                    tokio::spawn(app.run(shutdown.clone())),
+                )
             }
             Service::Assignments => {
                 let app = duban_assignments::Application::build_with(
@@ -165,11 +181,16 @@ impl Stack {
                         addr,
                         db_connections: 10,
                         units_file: c.units_file.clone(),
+                        metrics_addr,
                     },
                     options,
                 )
                 .await?;
-                (app.local_addr(), tokio::spawn(app.run(shutdown.clone())))
+                (
+                    app.local_addr(),
+                    app.metrics_addr(),
+                    tokio::spawn(app.run(shutdown.clone())),
+                )
             }
             Service::Reporting => {
                 let app = duban_reporting::Application::build_with(
@@ -177,11 +198,16 @@ impl Stack {
                         database_url,
                         addr,
                         db_connections: 10,
+                        metrics_addr,
                     },
                     options,
                 )
                 .await?;
-                (app.local_addr(), tokio::spawn(app.run(shutdown.clone())))
+                (
+                    app.local_addr(),
+                    app.metrics_addr(),
+                    tokio::spawn(app.run(shutdown.clone())),
+                )
             }
             Service::Ingest => {
                 let app = duban_ingest::Application::build_with(
@@ -192,15 +218,21 @@ impl Stack {
                         assignments_url: self.url(Service::Assignments),
                         max_document_bytes: 32 * 1024 * 1024,
                         db_connections: 10,
+                        metrics_addr,
                     },
                     options,
                 )
                 .await?;
-                (app.local_addr(), tokio::spawn(app.run(shutdown.clone())))
+                (
+                    app.local_addr(),
+                    app.metrics_addr(),
+                    tokio::spawn(app.run(shutdown.clone())),
+                )
             }
         };
         self.running[index(service)] = Running {
             addr: bound,
+            metrics_addr: MetricsAddr(bound_metrics),
             shutdown,
             task: Some(task),
         };

@@ -7,7 +7,7 @@ use std::{
 };
 
 use duban_cli::stack::{Service, Stack, StackConfig};
-use duban_kit::server::ServerOptions;
+use duban_kit::{metrics::MetricsAddr, server::ServerOptions};
 use duban_proto::v1::{
     CreateDocumentRequest, DeliveryState, Document, GetDocumentRequest, ListAssignmentsRequest,
     ListDocumentsRequest, ListPlansRequest, ListTasksRequest, ListUnitsRequest,
@@ -49,6 +49,31 @@ pub struct Args {
     /// Unit registry data file (see services/assignments/data/units.tsv).
     #[arg(long, env = "DUBAN_UNITS_FILE")]
     units_file: Option<PathBuf>,
+    /// Metrics endpoints; empty turns one off.
+    #[arg(
+        long,
+        env = "DUBAN_INGEST_METRICS_ADDR",
+        default_value = "127.0.0.1:9101"
+    )]
+    ingest_metrics_addr: MetricsAddr,
+    #[arg(
+        long,
+        env = "DUBAN_TARGETS_METRICS_ADDR",
+        default_value = "127.0.0.1:9102"
+    )]
+    targets_metrics_addr: MetricsAddr,
+    #[arg(
+        long,
+        env = "DUBAN_ASSIGNMENTS_METRICS_ADDR",
+        default_value = "127.0.0.1:9103"
+    )]
+    assignments_metrics_addr: MetricsAddr,
+    #[arg(
+        long,
+        env = "DUBAN_REPORTING_METRICS_ADDR",
+        default_value = "127.0.0.1:9104"
+    )]
+    reporting_metrics_addr: MetricsAddr,
 }
 
 pub async fn migrate(database_url: String) -> anyhow::Result<()> {
@@ -56,6 +81,7 @@ pub async fn migrate(database_url: String) -> anyhow::Result<()> {
         database_url: database_url.clone(),
         addr: ([127, 0, 0, 1], 0).into(),
         db_connections: 1,
+        metrics_addr: MetricsAddr(None),
     })
     .await?;
     duban_assignments::Application::migrate(&duban_assignments::Config {
@@ -63,12 +89,14 @@ pub async fn migrate(database_url: String) -> anyhow::Result<()> {
         addr: ([127, 0, 0, 1], 0).into(),
         db_connections: 1,
         units_file: None,
+        metrics_addr: MetricsAddr(None),
     })
     .await?;
     duban_reporting::Application::migrate(&duban_reporting::Config {
         database_url: database_url.clone(),
         addr: ([127, 0, 0, 1], 0).into(),
         db_connections: 1,
+        metrics_addr: MetricsAddr(None),
     })
     .await?;
     duban_ingest::Application::migrate(&duban_ingest::Config {
@@ -78,6 +106,7 @@ pub async fn migrate(database_url: String) -> anyhow::Result<()> {
         assignments_url: String::new(),
         max_document_bytes: 0,
         db_connections: 1,
+        metrics_addr: MetricsAddr(None),
     })
     .await?;
     println!("migrations applied: ingest, targets, assignments, reporting");
@@ -98,6 +127,12 @@ pub async fn run(args: Args, shutdown: CancellationToken) -> anyhow::Result<()> 
         targets_addr: args.targets_addr,
         assignments_addr: args.assignments_addr,
         reporting_addr: args.reporting_addr,
+        metrics_addrs: [
+            args.ingest_metrics_addr,
+            args.targets_metrics_addr,
+            args.assignments_metrics_addr,
+            args.reporting_metrics_addr,
+        ],
         options: ServerOptions::default(),
         units_file: args.units_file.clone(),
     })
@@ -119,8 +154,12 @@ async fn serve(stack: &Stack, args: &Args, shutdown: &CancellationToken) -> anyh
     summary(stack, &ingest).await?;
     println!();
     for service in duban_cli::stack::ALL {
+        let metrics = stack
+            .metrics_addr(service)
+            .map(|addr| format!("  metrics http://{addr}/metrics"))
+            .unwrap_or_default();
         println!(
-            "{:<12} {}  ({})",
+            "{:<12} {}  ({}){metrics}",
             service.name(),
             stack.addr(service),
             service.grpc_name()

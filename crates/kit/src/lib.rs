@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod list;
+pub mod metrics;
 pub mod names;
 pub mod peer;
 pub mod server;

@@ -1,8 +1,8 @@
 //! The gRPC server loop shared by the services: health (SERVING only while the database
 //! answers), reflection, request timeouts, trace-context extraction, graceful shutdown with a
-//! hard cap.
+//! hard cap, call metrics.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use opentelemetry::global;
 use opentelemetry_http::HeaderExtractor;
@@ -13,6 +13,8 @@ use tokio_util::sync::CancellationToken;
 use tonic::{service::Routes, transport::Server};
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::metrics::{Metrics, RpcMetricsLayer};
 
 /// Limits and intervals every service applies; the defaults suit a district deployment.
 #[derive(Clone, Debug)]
@@ -38,6 +40,10 @@ impl Default for ServerOptions {
 /// Largest gRPC message a service accepts by default: documents travel inside ingest requests.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
+/// The health service name that is SERVING as long as the server loop answers, whatever the
+/// database says: a liveness probe must not restart every replica because Postgres is down.
+pub const LIVENESS: &str = "liveness";
+
 /// Serves `routes` (the service's own API) plus health and reflection on `listener` until
 /// `shutdown` is cancelled.
 pub async fn serve(
@@ -45,11 +51,15 @@ pub async fn serve(
     service_name: &'static str,
     routes: Routes,
     pool: PgPool,
+    metrics: Arc<Metrics>,
     shutdown: CancellationToken,
     options: ServerOptions,
 ) -> anyhow::Result<()> {
     let (reporter, health) = tonic_health::server::health_reporter();
     set_status(&reporter, service_name, ServingStatus::NotServing).await;
+    reporter
+        .set_service_status(LIVENESS, ServingStatus::Serving)
+        .await;
     let watcher = tokio::spawn(watch_database(
         reporter.clone(),
         service_name,
@@ -64,6 +74,7 @@ pub async fn serve(
     let router = Server::builder()
         .timeout(options.request_timeout)
         .trace_fn(request_span)
+        .layer(RpcMetricsLayer::new(metrics))
         .add_routes(routes)
         .add_service(health)
         .add_service(reflection);

@@ -1,13 +1,16 @@
 //! Start-up shared by the services: connect into the service's schema, migrate, bind, serve.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
 
 use sqlx::{PgPool, migrate::Migrator};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
 
-use crate::server::{ServerOptions, serve};
+use crate::{
+    metrics::{self, Metrics, MetricsAddr},
+    server::{ServerOptions, serve},
+};
 
 /// What distinguishes one service's start-up from another's.
 pub struct Spec {
@@ -24,7 +27,9 @@ pub struct Spec {
 pub struct Bound {
     spec: &'static Spec,
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     pub pool: PgPool,
+    pub metrics: Arc<Metrics>,
     options: ServerOptions,
 }
 
@@ -34,6 +39,7 @@ impl Bound {
         database_url: &str,
         addr: SocketAddr,
         db_connections: u32,
+        metrics_addr: MetricsAddr,
         options: ServerOptions,
     ) -> anyhow::Result<Self> {
         let pool = duban_db::open(
@@ -48,10 +54,19 @@ impl Bound {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| anyhow::anyhow!("{}: cannot listen on {addr}: {e}", spec.app_name))?;
+        let metrics_listener = match metrics_addr.0 {
+            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
+                anyhow::anyhow!("{}: cannot serve metrics on {addr}: {e}", spec.app_name)
+            })?),
+            None => None,
+        };
+        let metrics = Arc::new(Metrics::new(spec.schema, pool.clone())?);
         Ok(Self {
             spec,
             listener,
+            metrics_listener,
             pool,
+            metrics,
             options,
         })
     }
@@ -70,16 +85,37 @@ impl Bound {
             .expect("a bound TCP listener has a local address")
     }
 
+    /// Where the metrics endpoint listens, None when it is off.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().map(|listener| {
+            listener
+                .local_addr()
+                .expect("a bound TCP listener has a local address")
+        })
+    }
+
     pub async fn serve(self, routes: Routes, shutdown: CancellationToken) -> anyhow::Result<()> {
         tracing::info!(service = self.spec.app_name, addr = %self.local_addr(), "listening");
-        serve(
+        // The endpoint answers until the server has drained, so the drain can be watched.
+        if let Some(addr) = self.metrics_addr() {
+            tracing::info!(service = self.spec.app_name, addr = %addr, "serving metrics");
+        }
+        let endpoint = self
+            .metrics_listener
+            .map(|listener| metrics::spawn_endpoint(listener, self.metrics.clone()));
+        let served = serve(
             self.listener,
             self.spec.service_name,
             routes,
             self.pool,
+            self.metrics,
             shutdown,
             self.options,
         )
-        .await
+        .await;
+        if let Some(endpoint) = endpoint {
+            endpoint.abort();
+        }
+        served
     }
 }

@@ -153,9 +153,64 @@ impl TestSet {
     }
 }
 
+/// The text of `GET /metrics` at `addr`, over a plain HTTP/1.1 connection.
+pub async fn scrape(addr: std::net::SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connecting to the metrics endpoint");
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: duban\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("sending the scrape");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .await
+        .expect("reading the scrape");
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .expect("an HTTP response has a head");
+    assert!(head.starts_with("HTTP/1.1 200"), "scrape failed: {head}");
+    body.to_string()
+}
+
+/// The value of the sample of metric `name` whose labels include all of `labels`, from
+/// Prometheus text.
+pub fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let (series_name, series_labels) = match series.split_once('{') {
+                Some((n, rest)) => (n, parse_labels(rest.strip_suffix('}')?)),
+                None => (series, Vec::new()),
+            };
+            let matches = series_name == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| series_labels.iter().any(|(sk, sv)| sk == k && sv == v));
+            if matches { value.parse().ok() } else { None }
+        })
+}
+
+/// `a="x",b="y"` into pairs; values are taken as written (no escapes occur in duban's labels).
+fn parse_labels(text: &str) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    let mut rest = text;
+    while let Some((key, after)) = rest.split_once("=\"") {
+        let Some((value, tail)) = after.split_once('"') else {
+            break;
+        };
+        pairs.push((key.trim_start_matches(',').to_string(), value.to_string()));
+        rest = tail;
+    }
+    pairs
+}
+
 #[cfg(test)]
 mod tests {
-    use super::with_database;
+    use super::{sample, with_database};
 
     #[test]
     fn replaces_the_database_name() {
@@ -171,5 +226,21 @@ mod tests {
             with_database("postgres://u@h:5", "t1"),
             "postgres://u@h:5/t1"
         );
+    }
+
+    #[test]
+    fn finds_a_sample_by_name_and_labels() {
+        let text = "# HELP x_total calls\n# TYPE x_total counter\n\
+                    x_total{code=\"Ok\",method=\"/a.B/C\",service=\"s\"} 3\n\
+                    x_total{code=\"NotFound\",method=\"/a.B/C\",service=\"s\"} 1\n\
+                    y 7\n";
+        assert_eq!(sample(text, "x_total", &[("code", "NotFound")]), Some(1.0));
+        assert_eq!(
+            sample(text, "x_total", &[("method", "/a.B/C"), ("code", "Ok")]),
+            Some(3.0)
+        );
+        assert_eq!(sample(text, "y", &[]), Some(7.0));
+        assert_eq!(sample(text, "x_total", &[("code", "Internal")]), None);
+        assert_eq!(sample(text, "x", &[]), None);
     }
 }

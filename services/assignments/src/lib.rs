@@ -10,6 +10,7 @@ mod store;
 use std::net::SocketAddr;
 
 use duban_kit::{
+    metrics::MetricsAddr,
     server::{MAX_MESSAGE_BYTES, ServerOptions},
     service::{Bound, Spec},
 };
@@ -43,6 +44,13 @@ pub struct Config {
     /// registry shipped for the seed documents when unset.
     #[arg(long, env = "DUBAN_UNITS_FILE")]
     pub units_file: Option<std::path::PathBuf>,
+    /// Address of the Prometheus metrics endpoint; empty turns it off.
+    #[arg(
+        long,
+        env = "DUBAN_ASSIGNMENTS_METRICS_ADDR",
+        default_value = "127.0.0.1:9103"
+    )]
+    pub metrics_addr: MetricsAddr,
 }
 
 /// A bound, migrated, not yet serving assignments service.
@@ -68,6 +76,7 @@ impl Application {
             &config.database_url,
             config.addr,
             config.db_connections,
+            config.metrics_addr,
             options,
         )
         .await?;
@@ -84,6 +93,10 @@ impl Application {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.bound.local_addr()
+    }
+
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.bound.metrics_addr()
     }
 
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {

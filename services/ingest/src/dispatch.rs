@@ -16,7 +16,10 @@ use tokio_util::sync::CancellationToken;
 use tonic::{Code, Status, transport::Channel};
 use tracing::Instrument;
 
-use crate::store::{self, Pending, Store};
+use crate::{
+    metrics::IngestMetrics,
+    store::{self, Pending, Store},
+};
 
 #[derive(Clone)]
 pub struct Peers {
@@ -36,10 +39,16 @@ impl Peers {
 const IDLE_POLL: Duration = Duration::from_secs(1);
 const MAX_BACKOFF_MS: i64 = 30_000;
 
-pub async fn run(store: Store, peers: Peers, wake: Arc<Notify>, shutdown: CancellationToken) {
+pub async fn run(
+    store: Store,
+    peers: Peers,
+    wake: Arc<Notify>,
+    metrics: IngestMetrics,
+    shutdown: CancellationToken,
+) {
     while !shutdown.is_cancelled() {
         match store.claim_pending().await {
-            Ok(Some((tx, pending))) => deliver_one(tx, pending, &peers).await,
+            Ok(Some((tx, pending))) => deliver_one(tx, pending, &peers, &metrics).await,
             Ok(None) => {
                 let wait = match store.next_due().await {
                     Ok(Some(due)) => (due - chrono::Utc::now())
@@ -69,6 +78,7 @@ async fn deliver_one(
     tx: sqlx::Transaction<'static, sqlx::Postgres>,
     pending: Pending,
     peers: &Peers,
+    metrics: &IngestMetrics,
 ) {
     let span = tracing::info_span!(
         "outbox.deliver",
@@ -80,6 +90,7 @@ async fn deliver_one(
     let written = match outcome {
         Ok(plan_name) => {
             tracing::info!(parent: &span, plan = %plan_name, "delivered");
+            metrics.delivered();
             store::mark_delivered(tx, pending.id, &plan_name).await
         }
         Err(status) => {
@@ -90,6 +101,7 @@ async fn deliver_one(
             );
             let backoff = (500_i64 << pending.attempts.clamp(0, 10)).min(MAX_BACKOFF_MS);
             tracing::warn!(parent: &span, code = ?status.code(), error = status.message(), permanent, "delivery failed");
+            metrics.delivery_failed(permanent);
             let message = format!("{:?}: {}", status.code(), status.message());
             store::mark_failed(tx, pending.id, &message, permanent, backoff).await
         }

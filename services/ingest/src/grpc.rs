@@ -15,20 +15,30 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 use tonic::{Request, Response, Status};
 
-use crate::store::{NewDocument, Store};
+use crate::{
+    metrics::IngestMetrics,
+    store::{NewDocument, Store},
+};
 
 pub struct Ingest {
     store: Store,
     wake: Arc<Notify>,
     max_document_bytes: usize,
+    metrics: IngestMetrics,
 }
 
 impl Ingest {
-    pub fn new(store: Store, wake: Arc<Notify>, max_document_bytes: usize) -> Self {
+    pub fn new(
+        store: Store,
+        wake: Arc<Notify>,
+        max_document_bytes: usize,
+        metrics: IngestMetrics,
+    ) -> Self {
         Self {
             store,
             wake,
             max_document_bytes,
+            metrics,
         }
     }
 }
@@ -81,7 +91,7 @@ impl IngestService for Ingest {
             .await
             .map_err(|e| ApiError::internal(format!("extraction task failed: {e}")))?
         };
-        let document = self
+        let (document, stored) = self
             .store
             .create_document(NewDocument {
                 filename: &filename,
@@ -93,6 +103,7 @@ impl IngestService for Ingest {
                 trace_context: peer::current_trace_context(),
             })
             .await?;
+        self.metrics.document(stored);
         self.wake.notify_one();
         Ok(Response::new(document))
     }

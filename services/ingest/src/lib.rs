@@ -5,11 +5,13 @@
 mod dispatch;
 mod domain;
 mod grpc;
+mod metrics;
 mod store;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use duban_kit::{
+    metrics::MetricsAddr,
     peer,
     server::{MAX_MESSAGE_BYTES, ServerOptions},
     service::{Bound, Spec},
@@ -58,6 +60,13 @@ pub struct Config {
     /// Largest number of database connections this service opens.
     #[arg(long, env = "DUBAN_INGEST_DB_CONNECTIONS", default_value_t = 10)]
     pub db_connections: u32,
+    /// Address of the Prometheus metrics endpoint; empty turns it off.
+    #[arg(
+        long,
+        env = "DUBAN_INGEST_METRICS_ADDR",
+        default_value = "127.0.0.1:9101"
+    )]
+    pub metrics_addr: MetricsAddr,
 }
 
 /// A bound, migrated, not yet serving ingest service.
@@ -77,6 +86,7 @@ impl Application {
             &config.database_url,
             config.addr,
             config.db_connections,
+            config.metrics_addr,
             options,
         )
         .await?;
@@ -91,6 +101,10 @@ impl Application {
         self.bound.local_addr()
     }
 
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.bound.metrics_addr()
+    }
+
     /// Serves the API and runs the outbox dispatcher until `shutdown`.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let peer_timeout = Duration::from_secs(30);
@@ -100,16 +114,19 @@ impl Application {
         );
         let wake = Arc::new(Notify::new());
         let store = store::Store::new(self.bound.pool.clone());
+        let metrics = metrics::IngestMetrics::register(&self.bound.metrics, store.clone())?;
         let dispatcher = tokio::spawn(dispatch::run(
             store.clone(),
             peers,
             wake.clone(),
+            metrics.clone(),
             shutdown.clone(),
         ));
         let api = IngestServiceServer::new(grpc::Ingest::new(
             store,
             wake,
             self.config.max_document_bytes,
+            metrics,
         ))
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
         let served = self

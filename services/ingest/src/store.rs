@@ -131,8 +131,11 @@ impl Store {
     }
 
     /// Stores the document with its outbox in one transaction. The same content stored before
-    /// (or concurrently) returns the document already there.
-    pub async fn create_document(&self, new: NewDocument<'_>) -> Result<Document, ApiError> {
+    /// (or concurrently) returns the document already there; the flag says whether it is new.
+    pub async fn create_document(
+        &self,
+        new: NewDocument<'_>,
+    ) -> Result<(Document, bool), ApiError> {
         let mut tx = self.pool.begin().await.map_err(api_error)?;
         if let idempotency::Replay::Done(done) = idempotency::claim::<Document>(
             &mut tx,
@@ -142,7 +145,7 @@ impl Store {
         )
         .await?
         {
-            return Ok(done);
+            return Ok((done, false));
         }
         let x = new.extraction;
         let meta = &x.document;
@@ -174,6 +177,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await
         .map_err(api_error)?;
+        let stored = inserted.is_some();
         let id = match inserted {
             Some(id) => {
                 let name = format!("documents/{id}");
@@ -216,7 +220,7 @@ impl Store {
             .ok_or_else(|| ApiError::internal("document vanished inside its own transaction"))?;
         idempotency::record(&mut tx, "CreateDocument", new.request_id, &document).await?;
         tx.commit().await.map_err(api_error)?;
-        Ok(document)
+        Ok((document, stored))
     }
 
     pub async fn get_document(&self, id: i64) -> Result<Document, ApiError> {
@@ -329,6 +333,16 @@ impl Store {
             trace_context: trace.0,
         };
         Ok(Some((tx, pending)))
+    }
+
+    /// How many outbox entries are pending and how many failed for good.
+    pub async fn outbox_backlog(&self) -> Result<(i64, i64), sqlx::Error> {
+        sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'failed')
+                 FROM outbox WHERE state <> 'delivered'",
+        )
+        .fetch_one(&self.pool)
+        .await
     }
 
     /// When the next pending plan is due, if any.

@@ -8,6 +8,7 @@ mod store;
 use std::net::SocketAddr;
 
 use duban_kit::{
+    metrics::MetricsAddr,
     server::{MAX_MESSAGE_BYTES, ServerOptions},
     service::{Bound, Spec},
 };
@@ -37,6 +38,13 @@ pub struct Config {
     /// Largest number of database connections this service opens.
     #[arg(long, env = "DUBAN_REPORTING_DB_CONNECTIONS", default_value_t = 10)]
     pub db_connections: u32,
+    /// Address of the Prometheus metrics endpoint; empty turns it off.
+    #[arg(
+        long,
+        env = "DUBAN_REPORTING_METRICS_ADDR",
+        default_value = "127.0.0.1:9104"
+    )]
+    pub metrics_addr: MetricsAddr,
 }
 
 /// A bound, migrated, not yet serving reporting service.
@@ -55,6 +63,7 @@ impl Application {
             &config.database_url,
             config.addr,
             config.db_connections,
+            config.metrics_addr,
             options,
         )
         .await?;
@@ -67,6 +76,10 @@ impl Application {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.bound.local_addr()
+    }
+
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.bound.metrics_addr()
     }
 
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {

@@ -1,0 +1,174 @@
+//! The containers' entrypoints: the built binaries, run with the containers' environment
+//! (deploy/k8s/base/duban.env, the image's listen addresses moved to free ports, a database),
+//! migrate as the one-shot step does, pass the health check the containers use and exit 0 on
+//! SIGTERM.
+
+use std::{net::SocketAddr, path::PathBuf, process::Stdio, time::Duration};
+
+use duban_testkit::{fresh_database, sample, scrape};
+use nix::{sys::signal::Signal, unistd::Pid};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::Command,
+    sync::mpsc,
+};
+
+/// A binary of the workspace, built next to this test by `scripts/test`.
+fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test knows its own path");
+    let path = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("tests run from target/<profile>/deps")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run the tests through scripts/test, which builds every binary",
+        path.display()
+    );
+    path
+}
+
+/// The variables of deploy/k8s/base/duban.env, as Compose's env_file and Kubernetes'
+/// configMapGenerator read them.
+fn container_env() -> Vec<(String, String)> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/k8s/base/duban.env");
+    let text = std::fs::read_to_string(&path).expect("reading duban.env");
+    let vars: Vec<(String, String)> = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let (k, v) = line.split_once('=').expect("KEY=VALUE");
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    assert!(vars.iter().any(|(k, _)| k == "DUBAN_TARGETS_URL"));
+    vars
+}
+
+fn command(name: &str, database_url: &str) -> Command {
+    let mut command = Command::new(bin(name));
+    command
+        .env_clear()
+        .envs(container_env())
+        .env("DATABASE_URL", database_url)
+        .env("NO_COLOR", "1")
+        .kill_on_drop(true);
+    command
+}
+
+/// The address logged after `message` as `addr=...`.
+fn logged_addr(line: &str, message: &str) -> Option<SocketAddr> {
+    let clean: String = strip_ansi(line);
+    if !clean.contains(message) {
+        return None;
+    }
+    clean
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("addr="))
+        .and_then(|addr| addr.parse().ok())
+}
+
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+async fn duban_health(addr: SocketAddr, service: &str) -> bool {
+    Command::new(bin("duban"))
+        .args(["health", "--addr", &addr.to_string(), "--service", service])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await
+        .expect("running duban health")
+        .success()
+}
+
+#[tokio::test]
+async fn targets_container_migrates_serves_and_stops_on_sigterm() {
+    let database_url = fresh_database().await;
+
+    let migrated = command("duban", &database_url)
+        .arg("migrate")
+        .output()
+        .await
+        .expect("running duban migrate");
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+
+    let mut child = command("duban-targets", &database_url)
+        .arg("serve")
+        .env("DUBAN_TARGETS_ADDR", "127.0.0.1:0")
+        .env("DUBAN_TARGETS_METRICS_ADDR", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("starting duban-targets");
+    let (lines_tx, mut lines) = mpsc::unbounded_channel();
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
+    // Read the log to its end, so the child never blocks on a full pipe.
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = stdout.next_line().await {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let (mut grpc, mut metrics) = (None, None);
+    while grpc.is_none() || metrics.is_none() {
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.recv())
+            .await
+            .expect("duban-targets logs its addresses")
+            .expect("duban-targets exited before listening");
+        grpc = grpc.or(logged_addr(&line, "listening"));
+        metrics = metrics.or(logged_addr(&line, "serving metrics"));
+    }
+    let (grpc, metrics) = (grpc.unwrap(), metrics.unwrap());
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !duban_health(grpc, "duban.v1.TargetsService").await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "targets never became SERVING"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(duban_health(grpc, "liveness").await);
+    assert!(!duban_health(grpc, "duban.v1.NoSuchService").await);
+
+    let scraped = scrape(metrics).await;
+    let checks = sample(
+        &scraped,
+        "duban_rpc_requests_total",
+        &[
+            ("method", "/grpc.health.v1.Health/Check"),
+            ("code", "Ok"),
+            ("service", "targets"),
+        ],
+    )
+    .unwrap_or_default();
+    assert!(checks >= 2.0, "{scraped}");
+
+    let pid = Pid::from_raw(child.id().expect("running").try_into().unwrap());
+    nix::sys::signal::kill(pid, Signal::SIGTERM).unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("duban-targets stops within its grace period")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(!duban_health(grpc, "duban.v1.TargetsService").await);
+}
