@@ -14,6 +14,20 @@ pub struct PlanDelivery {
     pub assignments: Vec<CreateAssignmentsRequest>,
 }
 
+/// Whether `content` is something other than a text, HTML or DOCX document: NUL bytes or many
+/// control characters in its head, and not a zip container (DOCX is one).
+pub fn looks_binary(content: &[u8]) -> bool {
+    if content.starts_with(b"PK\x03\x04") {
+        return false;
+    }
+    let head = &content[..content.len().min(64 * 1024)];
+    let controls = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b))
+        .count();
+    head.contains(&0) || controls * 20 > head.len()
+}
+
 pub fn kind_str(kind: DocKind) -> &'static str {
     match kind {
         DocKind::Decomposition => "decomposition",
@@ -226,6 +240,15 @@ mod tests {
             span: [0, text.len()],
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn binary_content_is_told_apart_from_documents() {
+        assert!(looks_binary(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"));
+        assert!(looks_binary(&[1, 2, 3, 4, 5, 6, 7, 8]));
+        assert!(!looks_binary("一、经济增长6%左右。\r\n".as_bytes()));
+        assert!(!looks_binary(b"PK\x03\x04\0\0word/document.xml"));
+        assert!(!looks_binary(&[0xb9, 0xa4, 0xd7, 0xf7, 0x0d, 0x0a]));
     }
 
     #[test]

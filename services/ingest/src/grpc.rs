@@ -16,6 +16,7 @@ use tokio::sync::Notify;
 use tonic::{Request, Response, Status};
 
 use crate::{
+    domain,
     metrics::IngestMetrics,
     store::{NewDocument, Store},
 };
@@ -74,6 +75,13 @@ impl IngestService for Ingest {
             return Err(ApiError::invalid(
                 "filename",
                 format!("must be a bare file name of at most {MAX_FILENAME_CHARS} characters"),
+            )
+            .into());
+        }
+        if domain::looks_binary(&req.content) {
+            return Err(ApiError::invalid(
+                "content",
+                "looks like a binary file: send plain text, HTML or DOCX (UTF-8 or GB18030/GBK)",
             )
             .into());
         }
