@@ -30,6 +30,7 @@ pub struct PrivatePostgres {
     port: u16,
     run_as: Option<(Uid, Gid)>,
     stop_on_drop: bool,
+    ephemeral: bool,
 }
 
 impl PrivatePostgres {
@@ -55,6 +56,7 @@ impl PrivatePostgres {
             port: 0,
             run_as,
             stop_on_drop: !options.keep_running,
+            ephemeral: options.ephemeral,
         };
         if !server.data.join("PG_VERSION").exists() {
             server.initdb()?;
@@ -72,7 +74,7 @@ impl PrivatePostgres {
             );
         } else {
             server.port = free_port()?;
-            server.launch(options)?;
+            server.launch()?;
         }
         crate::ensure_database(&server.url("postgres"), crate::DATABASE_NAME).await?;
         Ok(server)
@@ -110,6 +112,7 @@ impl PrivatePostgres {
             port: 0,
             run_as: unprivileged_user()?,
             stop_on_drop: false,
+            ephemeral: false,
         };
         if !server.running() {
             return Ok(false);
@@ -154,12 +157,17 @@ impl PrivatePostgres {
                 .is_ok_and(|o| o.status.success())
     }
 
-    fn launch(&self, options: &Options) -> anyhow::Result<()> {
+    /// Starts the server again on its port after [`stop`](Self::stop).
+    pub fn restart(&self) -> anyhow::Result<()> {
+        self.launch()
+    }
+
+    fn launch(&self) -> anyhow::Result<()> {
         let mut settings = format!(
             "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=300",
             self.port
         );
-        if options.ephemeral {
+        if self.ephemeral {
             settings.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
         }
         let log = self.data.join("server.log");
