@@ -35,16 +35,25 @@ pub fn restore(
     orig: &str,
     map: &OffsetMap,
 ) {
-    // plan titles and section headings: their first occurrence, as running text; a title
-    // joined from two lines is not found and stays as cleaned
+    // plan titles and section headings, as running text: the first occurrence after the
+    // previous heading found (so the searches stay linear), else anywhere; a title joined
+    // from two lines is not found and stays as cleaned
     let mut headings: HashMap<String, String> = HashMap::new();
-    let mut heading = |h: &mut String| {
+    let mut after = 0;
+    let mut heading = |h: &mut String, before: usize| {
         if let Some(w) = headings.get(h.as_str()) {
             h.clone_from(w);
             return;
         }
-        let w = clean
-            .find(h.as_str())
+        let near = clean
+            .get(after..before.max(after))
+            .and_then(|t| t.find(h.as_str()))
+            .map(|i| after + i);
+        let at = near.or_else(|| clean.find(h.as_str()));
+        if let Some(i) = near {
+            after = i + h.len();
+        }
+        let w = at
             .filter(|_| !h.is_empty())
             .and_then(|i| orig.get(map.range(i..i + h.len())))
             .filter(|w| !w.trim().is_empty())
@@ -52,18 +61,33 @@ pub fn restore(
             .unwrap_or_else(|| h.clone());
         headings.insert(std::mem::replace(h, w.clone()), w);
     };
-    for p in plans.iter_mut() {
-        heading(&mut p.title);
+    // copies and removals only (the common case): strings within one line read the same
+    let verbatim = map.verbatim();
+    if !verbatim {
+        for p in plans.iter_mut() {
+            heading(&mut p.title, 0);
+        }
     }
     for item in items.iter_mut() {
-        if let Some(p) = item.plan.as_mut() {
-            heading(p);
-        }
-        for h in item.section.iter_mut() {
-            heading(h);
-        }
         let [s, e] = item.span;
         let (s, e) = (floor(clean, s), floor(clean, e.max(s)));
+        let r = map.range(s..e);
+        if verbatim && r.len() == e - s && map.pieces(s..e).len() <= 1 {
+            // nothing removed inside the item, nothing rewritten: only the offsets move
+            item.span = [r.start, r.end];
+            if clean.get(s..e) != Some(item.text.as_str()) {
+                item.text = orig.get(r).unwrap_or("").to_string();
+            }
+            continue;
+        }
+        if !verbatim {
+            if let Some(p) = item.plan.as_mut() {
+                heading(p, s);
+            }
+            for h in item.section.iter_mut() {
+                heading(h, s);
+            }
+        }
         let item_clean = clean.get(s..e).unwrap_or("");
         // the unit cells of a table row follow the task cell on its line
         let line_end = clean
@@ -88,16 +112,34 @@ pub fn restore(
             *d = w;
         }
         for q in item.targets.iter_mut().chain(item.actual.iter_mut()) {
-            restore_quantity(q, item_clean, s, orig, map);
+            restore_quantity(q, item_clean, (s, ahead), clean, orig, map);
         }
-        let r = map.range(s..e);
         item.text = orig.get(r.clone()).unwrap_or("").to_string();
         item.span = [r.start, r.end];
     }
 }
 
-fn restore_quantity(q: &mut Quantity, item_clean: &str, base: usize, orig: &str, map: &OffsetMap) {
-    let Some(at) = item_clean.find(q.phrase.as_str()).filter(|_| !q.phrase.is_empty()) else {
+fn restore_quantity(
+    q: &mut Quantity,
+    item_clean: &str,
+    (base, ahead): (usize, usize),
+    clean: &str,
+    orig: &str,
+    map: &OffsetMap,
+) {
+    let Some(at) = item_clean
+        .find(q.phrase.as_str())
+        .filter(|_| !q.phrase.is_empty())
+    else {
+        // a phrase joined across a table row's continuation line: the measure word as the
+        // document writes it, from its first occurrence near the item (else anywhere)
+        let r = locate(clean, &q.unit, base, base, ahead).or_else(|| {
+            let i = clean.find(q.unit.as_str()).filter(|_| !q.unit.is_empty())?;
+            Some(i..i + q.unit.len())
+        });
+        if let Some(w) = r.and_then(|r| pieces(orig, map, r)) {
+            q.unit = w;
+        }
         return;
     };
     let phrase = base + at..base + at + q.phrase.len();

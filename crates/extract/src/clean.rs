@@ -138,6 +138,7 @@ pub fn clean(text: &str) -> (String, OffsetMap) {
     let sample = text.get(..sample_end).unwrap_or(&text);
     let text = if TRAD_MARKERS.find_iter(sample).take(3).count() >= 3 {
         let simple = fast2s::convert(&text);
+        map.mark_rewritten();
         // the table maps one 3-byte character to one 3-byte character, so offsets stay put;
         // should that ever change, the map is built character by character
         if simple.len() != text.len() {
@@ -152,6 +153,7 @@ pub fn clean(text: &str) -> (String, OffsetMap) {
         text
     };
     let text = if needs_normalizing(&text) {
+        map.mark_rewritten();
         let mut b = Builder::new();
         let mut out = String::with_capacity(text.len());
         for c in text.chars() {

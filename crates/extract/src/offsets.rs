@@ -162,9 +162,21 @@ impl Builder {
 #[derive(Debug, Clone, Default)]
 pub struct OffsetMap {
     steps: Vec<StepMap>,
+    rewritten: bool,
 }
 
 impl OffsetMap {
+    /// Records that a step replaced characters (rather than only copying and dropping them).
+    pub fn mark_rewritten(&mut self) {
+        self.rewritten = true;
+    }
+
+    /// Only copies and removals: every cleaned character is the source character itself, so
+    /// the source pieces of any cleaned range spell the same string.
+    pub fn verbatim(&self) -> bool {
+        !self.rewritten
+    }
+
     pub fn push(&mut self, step: StepMap) {
         self.steps.push(step);
     }

@@ -85,7 +85,9 @@ fn traditional_decomposition_as_written() {
     assert_eq!(&x.text[a.span[0]..a.span[1]], a.text);
     assert!(a.text.contains("新建社區養老服務中心10個"), "{}", a.text);
     let names: Vec<_> = a.units.iter().map(|u| u.name.as_str()).collect();
-    // names keep the characters as written but drop the mirror's pinyin
+    // the pinyin rule (src/as_written.rs): running text keeps the mirror's insertions ...
+    assert!(a.text.contains("區發(fà)改局"), "{}", a.text);
+    // ... names keep the characters as written but drop them
     assert_eq!(names, ["區民政局", "區發改局", "區財政局"]);
     assert_eq!(a.units[1].canonical.as_deref(), Some("区发改局"));
     assert_eq!(a.targets[0].unit, "個");
