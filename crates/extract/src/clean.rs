@@ -1,7 +1,9 @@
 //! Text clean-up for scraped pages: mirror-site pinyin, traditional characters, full-width
 //! digits, stray control characters and site boilerplate lines.
 
+use crate::offsets::{Builder, OffsetMap, StepMap};
 use regex::Regex;
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 /// "經(jīng)濟" → "經濟": mirrors insert tone-marked pinyin in parentheses after characters.
@@ -94,23 +96,37 @@ fn needs_normalizing(text: &str) -> bool {
     NEEDS_NORMALIZING.is_match(text)
 }
 
-/// Cleans decoded text: the result is what item spans index into.
-pub fn clean(text: &str) -> String {
-    let text = text.replace("\r\n", "\n");
-    // tone-marked vowels are in Latin Extended-A/B (lead bytes 0xC4..=0xC9) or U+1E3F
-    let has_tones = text.bytes().any(|b| (0xC4..=0xC9).contains(&b));
+/// Cleans decoded text for the rules, with the map from the cleaned text back to `text`
+/// (what item spans index into, so items can be emitted as the document wrote them).
+pub fn clean(text: &str) -> (String, OffsetMap) {
+    let mut map = OffsetMap::default();
+    let text: Cow<'_, str> = if text.contains('\r') {
+        // "\r\n" → "\n": the "\r" is dropped, the newline maps to itself
+        let mut b = Builder::new();
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for (i, _) in text.match_indices("\r\n") {
+            out.push_str(text.get(last..i).unwrap_or(""));
+            b.copy(i - last);
+            b.skip(1);
+            last = i + 1;
+        }
+        out.push_str(text.get(last..).unwrap_or(""));
+        b.copy(text.len() - last);
+        map.push(b.finish());
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(text)
+    };
+    // tone-marked vowels are in Latin-1 (à á è é ì í ò ó ù ú ü: lead byte 0xC3), Latin
+    // Extended-A/B (lead bytes 0xC4..=0xC9) or U+1E3F ḿ
+    let has_tones = text
+        .bytes()
+        .any(|b| (0xC3..=0xC9).contains(&b) || b == 0xE1);
     let text = if has_tones && text.contains('(') {
-        PINYIN
-            .replace_all(&text, |caps: &regex::Captures| {
-                let py = caps.get(2).map(|m| m.as_str()).unwrap_or("");
-                let han = caps.get(1).map(|m| m.as_str()).unwrap_or("");
-                if py.contains(|c: char| PINYIN_TONE.contains(c)) {
-                    han.to_string()
-                } else {
-                    caps.get(0).map(|m| m.as_str()).unwrap_or("").to_string()
-                }
-            })
-            .into_owned()
+        let (t, step) = strip_pinyin(&text);
+        map.push(step);
+        Cow::Owned(t)
     } else {
         text
     };
@@ -121,24 +137,116 @@ pub fn clean(text: &str) -> String {
         .unwrap_or(text.len());
     let sample = text.get(..sample_end).unwrap_or(&text);
     let text = if TRAD_MARKERS.find_iter(sample).take(3).count() >= 3 {
-        fast2s::convert(&text)
+        let simple = fast2s::convert(&text);
+        map.mark_rewritten();
+        // the table maps one 3-byte character to one 3-byte character, so offsets stay put;
+        // should that ever change, the map is built character by character
+        if simple.len() != text.len() {
+            let mut b = Builder::new();
+            for (t, s) in text.chars().zip(simple.chars()) {
+                b.replace_char(s.len_utf8(), t.len_utf8());
+            }
+            map.push(b.finish());
+        }
+        Cow::Owned(simple)
     } else {
         text
     };
     let text = if needs_normalizing(&text) {
-        text.chars().filter_map(normalize_char).collect()
+        map.mark_rewritten();
+        let mut b = Builder::new();
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            match normalize_char(c) {
+                Some(n) => {
+                    out.push(n);
+                    b.replace_char(n.len_utf8(), c.len_utf8());
+                }
+                None => b.skip(c.len_utf8()),
+            }
+        }
+        map.push(b.finish());
+        Cow::Owned(out)
     } else {
         text
     };
-    let mut out = String::with_capacity(text.len());
-    for line in text.split('\n') {
+    let mut b = Builder::new();
+    let mut out = String::with_capacity(text.len() + 1);
+    let mut lines = text.split('\n').peekable();
+    while let Some(line) = lines.next() {
         // boilerplate lines are short; long lines are never scanned for it
         if line.len() < 360 && BOILERPLATE_WORDS.is_match(line) && BOILERPLATE.is_match(line) {
-            out.push('\n');
-            continue;
+            b.skip(line.len());
+        } else {
+            let kept = line.trim_end();
+            out.push_str(kept);
+            b.copy(kept.len());
+            b.skip(line.len() - kept.len());
         }
-        out.push_str(line.trim_end());
         out.push('\n');
+        if lines.peek().is_some() {
+            b.copy(1);
+        } else {
+            // the last line had no newline of its own
+            b.replace(1, 0);
+        }
     }
-    out
+    map.push(b.finish());
+    (out, map)
+}
+
+/// "經(jīng)濟" → "經濟", with the step's map (the pinyin maps from nothing).
+fn strip_pinyin(text: &str) -> (String, StepMap) {
+    let mut b = Builder::new();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for caps in PINYIN.captures_iter(text) {
+        let (Some(m), Some(han), Some(py)) = (caps.get(0), caps.get(1), caps.get(2)) else {
+            continue;
+        };
+        out.push_str(text.get(last..m.start()).unwrap_or(""));
+        b.copy(m.start() - last);
+        if py.as_str().contains(|c: char| PINYIN_TONE.contains(c)) {
+            out.push_str(han.as_str());
+            b.copy(han.len());
+            b.skip(m.len() - han.len());
+        } else {
+            out.push_str(m.as_str());
+            b.copy(m.len());
+        }
+        last = m.end();
+    }
+    out.push_str(text.get(last..).unwrap_or(""));
+    b.copy(text.len() - last);
+    (out, b.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every cleaned character maps back onto source text that cleans to it.
+    #[test]
+    fn map_points_back_to_the_source() {
+        let src = "  發展經(jīng)濟\r\n\u{200B}新增１２個(gè)\r\n版权所有 某某\n地區\t ";
+        let (clean, map) = clean(src);
+        assert_eq!(clean, "  发展经济\n新增12个\n\n地区\n");
+        let piece = |s: &str| {
+            let i = clean.find(s).expect("in clean");
+            let r = map.range(i..i + s.len());
+            src.get(r).expect("boundary").to_string()
+        };
+        assert_eq!(piece("经济"), "經(jīng)濟");
+        // pinyin after the last character is not part of the range
+        assert_eq!(piece("新增12个"), "新增１２個");
+        assert_eq!(piece("地区"), "地區");
+        let i = clean.find("12个").expect("in clean");
+        let names: String = map
+            .pieces(i..i + "12个".len())
+            .into_iter()
+            .filter_map(|r| src.get(r))
+            .collect();
+        assert_eq!(names, "１２個");
+        assert_eq!(map.range(clean.len() - 1..clean.len()).start, src.len());
+    }
 }

@@ -2,8 +2,10 @@
 //! notices, plan-execution reports, news pages) into structured items. Pure: no I/O.
 //!
 //! Pipeline: bytes → [`decode`] (BOM, UTF-8, else chardetng's guess such as GB18030) → format
-//! (DOCX via zip + quick-xml, HTML via tl, else plain text) → clean-up (full-width forms, mirror
-//! pinyin, traditional characters, boilerplate lines) → kind → the kind's own rules:
+//! (DOCX via zip + quick-xml, HTML via tl, else plain text): the decoded text, which
+//! [`Extraction::text`] holds and spans index into → clean-up (full-width forms, mirror pinyin,
+//! traditional characters, boilerplate lines), recording an offset map back → kind → the kind's
+//! own rules, on the cleaned text → items re-sliced from the decoded text as written:
 //!
 //! - decomposition: attachments become plans, headings become sections, numbered lines (or
 //!   table rows) become items with their responsibility clauses, deadlines and targets;
@@ -13,6 +15,7 @@
 //!
 //! The rules are written for the genre, never for one document.
 
+mod as_written;
 mod classify;
 mod clean;
 mod decode;
@@ -21,6 +24,7 @@ mod docx;
 mod html;
 mod lines;
 mod meta;
+mod offsets;
 pub mod quantity;
 mod types;
 pub mod units;
@@ -67,12 +71,12 @@ fn extract_inner(input: &[u8], source: &str) -> Extraction {
             (d.text, d.encoding, None)
         }
     };
-    let text = clean::clean(&raw);
+    let (text, map) = clean::clean(&raw);
     let m = meta::extract_meta(&text, html_title.as_deref());
     let kind = classify::classify(&text, m.title.as_deref());
     let title_year = m.title.as_deref().and_then(meta::first_year);
     let mut plans = Vec::new();
-    let items = match kind {
+    let mut items = match kind {
         DocKind::Decomposition => {
             let (first_is_lead, rest_co) = first_unit_rule(&text);
             let d = decomposition::extract(
@@ -113,6 +117,8 @@ fn extract_inner(input: &[u8], source: &str) -> Extraction {
                 .and_then(|y| y.parse().ok())
         }),
     };
+    // the rules ran on the cleaned text; emit what the document wrote
+    as_written::restore(&mut items, &mut plans, &text, &raw, &map);
     if text.trim().is_empty() && warnings.is_empty() {
         warnings.push("empty document".to_string());
     }
@@ -131,7 +137,7 @@ fn extract_inner(input: &[u8], source: &str) -> Extraction {
         plans,
         items,
         warnings,
-        text,
+        text: raw,
     }
 }
 

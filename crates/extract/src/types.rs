@@ -9,7 +9,9 @@ pub struct Extraction {
     pub plans: Vec<PlanMeta>,
     pub items: Vec<Item>,
     pub warnings: Vec<String>,
-    /// The decoded and cleaned text that item spans index into.
+    /// The decoded text (after encoding detection and HTML/DOCX to text conversion, before
+    /// clean-up) that item spans index into: item text, unit names and target phrases are
+    /// emitted as written there.
     #[serde(skip)]
     pub text: String,
 }
@@ -60,7 +62,7 @@ pub struct Item {
     pub targets: Vec<Quantity>,
     pub actual: Vec<Quantity>,
     pub year: Option<i32>,
-    /// Byte range of the item in `Extraction::text`.
+    /// Byte range of the item in `Extraction::text` (the decoded text as written).
     pub span: [usize; 2],
     pub warnings: Vec<String>,
 }

@@ -64,10 +64,35 @@ fn lead_and_cooperate_in_prose() {
 fn mirror_pinyin_and_traditional() {
     let text = "各位代表:\n今年經(jīng)濟社會發(fā)展主要預(yù)期目標是:地區生產總值增長6%左右,城鎮新增就業2萬人以上。\n";
     let x = extract(text.as_bytes(), "mirror.txt");
-    assert!(x.text.contains("经济社会发展"), "{}", x.text);
+    // the text is the document as written; the rules ran on its simplified form
+    assert_eq!(x.text, text);
     let t: Vec<_> = x.items.iter().flat_map(|i| i.targets.iter()).collect();
     assert_eq!(t.len(), 2, "{:#?}", x.items);
     assert_eq!(t[1].value, 20000.0);
+    assert_eq!(x.items[1].text, "城鎮新增就業2萬人以上");
+    assert_eq!(t[1].unit, "人");
+}
+
+#[test]
+fn traditional_decomposition_as_written() {
+    let text = "關於印發2025年區政府工作報告重點任務責任分解方案的通知\n\
+1.新建社區養老服務中心10個。(牽頭單位:區民政局;責任單位:區發(fà)改局、區財政局)\n\
+2.年內完成老舊小區改造30個。(牽頭單位:區住建局)\n";
+    let x = extract(text.as_bytes(), "trad.txt");
+    assert_eq!(x.document.kind, DocKind::Decomposition);
+    assert_eq!(x.items.len(), 2, "{:#?}", x.items);
+    let a = &x.items[0];
+    assert_eq!(&x.text[a.span[0]..a.span[1]], a.text);
+    assert!(a.text.contains("新建社區養老服務中心10個"), "{}", a.text);
+    let names: Vec<_> = a.units.iter().map(|u| u.name.as_str()).collect();
+    // the pinyin rule (src/as_written.rs): running text keeps the mirror's insertions ...
+    assert!(a.text.contains("區發(fà)改局"), "{}", a.text);
+    // ... names keep the characters as written but drop them
+    assert_eq!(names, ["區民政局", "區發改局", "區財政局"]);
+    assert_eq!(a.units[1].canonical.as_deref(), Some("区发改局"));
+    assert_eq!(a.targets[0].unit, "個");
+    assert_eq!(a.targets[0].phrase, "新建社區養老服務中心10個");
+    assert_eq!(x.items[1].deadline.as_deref(), Some("年內"));
 }
 
 #[test]
