@@ -134,7 +134,8 @@ impl Store {
         .map_err(api_error)?;
         let mut ids = Vec::with_capacity(req.assignments.len());
         for (i, input) in req.assignments.iter().enumerate() {
-            let unit_id = resolve_unit(&mut tx, &input.written_name).await?;
+            let unit_id =
+                resolve_unit(&mut tx, &input.written_name, &input.normalized_name).await?;
             let role = UnitRole::try_from(input.role)
                 .ok()
                 .and_then(domain::role_str)
@@ -404,10 +405,19 @@ impl Store {
 }
 
 /// The unit a written name denotes; an unknown name becomes a provisional unit for review.
-async fn resolve_unit(tx: &mut Transaction<'_, Postgres>, written: &str) -> Result<i64, ApiError> {
+async fn resolve_unit(
+    tx: &mut Transaction<'_, Postgres>,
+    written: &str,
+    normalized: &str,
+) -> Result<i64, ApiError> {
     let key = domain::normalize(written);
     let mut keys = vec![key.clone()];
     keys.extend(spellings::variants(&key));
+    let normalized = domain::normalize(normalized);
+    if !normalized.is_empty() && normalized != key {
+        keys.extend(spellings::variants(&normalized));
+        keys.push(normalized);
+    }
     let known: Option<i64> = sqlx::query_scalar(
         "SELECT unit_id FROM unit_aliases WHERE alias = ANY($1) ORDER BY alias = $2 DESC LIMIT 1",
     )

@@ -130,6 +130,11 @@ fn assignments(item: &Item) -> CreateAssignmentsRequest {
             .filter(|u| !u.name.trim().is_empty())
             .map(|u| AssignmentInput {
                 written_name: u.name.clone(),
+                normalized_name: u
+                    .canonical
+                    .clone()
+                    .filter(|c| *c != u.name)
+                    .unwrap_or_default(),
                 role: role(u.role) as i32,
                 level: u.level.clone().unwrap_or_default(),
                 deadline: item.deadline.clone().unwrap_or_default(),
