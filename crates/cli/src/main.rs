@@ -1,5 +1,6 @@
 //! `duban`: the operators' tool and the README's entry point.
 
+mod bench;
 mod client;
 mod db;
 mod indicators;
@@ -54,6 +55,8 @@ enum Command {
         #[arg(long, default_value = "")]
         service: String,
     },
+    /// Measure speed against baselines run the same way in the same run.
+    Bench(bench::Args),
     /// Manage the private PostgreSQL used by `up` and the tests.
     Db {
         #[command(subcommand)]
@@ -159,6 +162,7 @@ async fn main() -> ExitCode {
         }
         Command::Health { addr, service } => health(&addr, &service).await,
         Command::Db { command } => db::run(command).await,
+        Command::Bench(args) => bench::run(args).await,
         Command::Extract { format, files } => extract(format, &files),
         Command::Ingest {
             peers,

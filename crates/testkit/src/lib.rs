@@ -26,24 +26,6 @@ pub fn server_url() -> String {
     })
 }
 
-/// `url` with its database name replaced by `database`.
-pub fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[authority_start..]
-        .find('/')
-        .map_or(base.len(), |i| authority_start + i);
-    let mut out = format!("{}/{database}", &base[..path_start]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
 /// A new, empty database on the test server; its URL.
 pub async fn fresh_database() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -60,7 +42,7 @@ pub async fn fresh_database() -> String {
     duban_pg::ensure_database(&server, &name)
         .await
         .expect("creating a test database");
-    with_database(&server, &name)
+    duban_pg::with_database(&server, &name)
 }
 
 /// The seed document `name` in the repository's seeds/ folder.
@@ -206,41 +188,4 @@ fn parse_labels(text: &str) -> Vec<(String, String)> {
         rest = tail;
     }
     pairs
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{sample, with_database};
-
-    #[test]
-    fn replaces_the_database_name() {
-        assert_eq!(
-            with_database("postgres://u@h:5/duban", "t1"),
-            "postgres://u@h:5/t1"
-        );
-        assert_eq!(
-            with_database("postgres://u@h:5/duban?sslmode=disable", "t1"),
-            "postgres://u@h:5/t1?sslmode=disable"
-        );
-        assert_eq!(
-            with_database("postgres://u@h:5", "t1"),
-            "postgres://u@h:5/t1"
-        );
-    }
-
-    #[test]
-    fn finds_a_sample_by_name_and_labels() {
-        let text = "# HELP x_total calls\n# TYPE x_total counter\n\
-                    x_total{code=\"Ok\",method=\"/a.B/C\",service=\"s\"} 3\n\
-                    x_total{code=\"NotFound\",method=\"/a.B/C\",service=\"s\"} 1\n\
-                    y 7\n";
-        assert_eq!(sample(text, "x_total", &[("code", "NotFound")]), Some(1.0));
-        assert_eq!(
-            sample(text, "x_total", &[("method", "/a.B/C"), ("code", "Ok")]),
-            Some(3.0)
-        );
-        assert_eq!(sample(text, "y", &[]), Some(7.0));
-        assert_eq!(sample(text, "x_total", &[("code", "Internal")]), None);
-        assert_eq!(sample(text, "x", &[]), None);
-    }
 }

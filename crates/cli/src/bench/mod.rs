@@ -1,0 +1,265 @@
+//! `duban bench`: speed figures, each next to a baseline measured the same way in the same run
+//! (no timing is asserted anywhere; these are for BENCHMARKS.md and for operators).
+
+mod echo;
+mod extraction;
+mod load;
+mod pgbench;
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use duban_cli::stack::{Service, Stack, StackConfig};
+use duban_proto::v1::{
+    CreatePlanRequest, CreateReportRequest, EchoRequest, GetTaskRequest, ListTasksRequest, Plan,
+    ProgressStatus, Report, Task, echo_service_client::EchoServiceClient,
+    reporting_service_client::ReportingServiceClient, targets_service_client::TargetsServiceClient,
+};
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+
+use crate::client::status_error;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// How long each load run lasts, in seconds.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Concurrent callers in each load run.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Postgres to use; as for `duban up` when unset. The bench works in a database of its own.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    #[arg(long, env = "DUBAN_DATA_DIR", default_value = ".duban")]
+    data_dir: PathBuf,
+    /// Folder of documents for the extraction figure.
+    #[arg(long, default_value = "seeds")]
+    seeds: PathBuf,
+}
+
+fn ratio(value: f64, baseline: f64) -> String {
+    if baseline > 0.0 {
+        format!("{:.2}", value / baseline)
+    } else {
+        "n/a".into()
+    }
+}
+
+async fn connect(url: String) -> anyhow::Result<Channel> {
+    Ok(Channel::from_shared(url)?.connect().await?)
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let duration = Duration::from_secs(args.seconds.max(1));
+    let concurrency = args.concurrency.max(1);
+    println!(
+        "duban bench: {concurrency} concurrent callers, {} s per run",
+        duration.as_secs()
+    );
+
+    // 3. Extraction, on its own thread so CPU time is the extractor's alone.
+    let mut inputs = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&args.seeds)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    for file in files.into_iter().filter(|f| f.is_file()) {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        inputs.push((name, std::fs::read(&file)?));
+    }
+    let figures =
+        tokio::task::spawn_blocking(move || extraction::measure(&inputs, duration)).await?;
+    println!(
+        "extraction          {:>8.1} MB/s per core   line-scan baseline {:>8.1} MB/s   ratio {}",
+        figures.extract_mb_s,
+        figures.line_scan_mb_s,
+        ratio(figures.extract_mb_s, figures.line_scan_mb_s)
+    );
+
+    let database = duban_pg::resolve(
+        args.database_url.as_deref(),
+        &args.data_dir,
+        &duban_pg::Options::default(),
+    )
+    .await?;
+    let bench_db = format!("duban_bench_{}", std::process::id());
+    duban_pg::ensure_database(&database.url, &bench_db).await?;
+    let url = duban_pg::with_database(&database.url, &bench_db);
+    let result = services(&url, concurrency, duration).await;
+    drop_database(&database.url, &bench_db).await;
+    result
+}
+
+async fn drop_database(server: &str, name: &str) {
+    use sqlx::Connection;
+    if let Ok(mut conn) = sqlx::PgConnection::connect(server).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&mut conn)
+            .await;
+    }
+}
+
+async fn services(url: &str, concurrency: usize, duration: Duration) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let mut config = StackConfig::ephemeral(url);
+    config.metrics_addrs = Default::default();
+    let stack = Stack::start(config).await?;
+    stack.wait_serving(Duration::from_secs(30)).await?;
+    let echo_addr = echo::start(shutdown.clone()).await?;
+    let result = measure(&stack, echo_addr, url, concurrency, duration).await;
+    shutdown.cancel();
+    stack.stop().await?;
+    result
+}
+
+async fn measure(
+    stack: &Stack,
+    echo_addr: std::net::SocketAddr,
+    url: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<()> {
+    // 1. Reads against the bare echo server.
+    let echo = EchoServiceClient::new(connect(format!("http://{echo_addr}")).await?);
+    let baseline = load::drive(concurrency, duration, move |_, _| {
+        let mut echo = echo.clone();
+        async move {
+            echo.echo(EchoRequest {
+                payload: vec![0; 64],
+            })
+            .await
+            .map(|_| ())
+            .map_err(|s| s.to_string())
+        }
+    })
+    .await;
+    println!("echo (baseline)     {}", baseline.summary());
+
+    let mut targets = TargetsServiceClient::new(connect(stack.url(Service::Targets)).await?);
+    let plan = targets
+        .create_plan(CreatePlanRequest {
+            plan: Some(Plan {
+                title: "bench".into(),
+                year: 2025,
+                level: "区".into(),
+                ..Default::default()
+            }),
+            tasks: (0..200)
+                .map(|i| Task {
+                    number: (i + 1).to_string(),
+                    text: format!("任务{i}:新增就业{i}人"),
+                    ..Default::default()
+                })
+                .collect(),
+            request_id: String::new(),
+        })
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    let names: Arc<Vec<String>> = Arc::new(
+        targets
+            .list_tasks(ListTasksRequest {
+                parent: plan.name.clone(),
+                page_size: 1000,
+                ..Default::default()
+            })
+            .await
+            .map_err(status_error)?
+            .into_inner()
+            .tasks
+            .into_iter()
+            .map(|t| t.name)
+            .collect(),
+    );
+    let get = {
+        let targets = targets.clone();
+        let names = names.clone();
+        load::drive(concurrency, duration, move |w, n| {
+            let mut targets = targets.clone();
+            let name = names[(w * 7919 + n) % names.len()].clone();
+            async move {
+                targets
+                    .get_task(GetTaskRequest { name })
+                    .await
+                    .map(|_| ())
+                    .map_err(|s| s.to_string())
+            }
+        })
+        .await
+    };
+    println!(
+        "GetTask             {}   ratio to echo {}",
+        get.summary(),
+        ratio(get.per_second, baseline.per_second)
+    );
+    let list = {
+        let targets = targets.clone();
+        let parent = plan.name.clone();
+        load::drive(concurrency, duration, move |_, _| {
+            let mut targets = targets.clone();
+            let parent = parent.clone();
+            async move {
+                targets
+                    .list_tasks(ListTasksRequest {
+                        parent,
+                        page_size: 50,
+                        ..Default::default()
+                    })
+                    .await
+                    .map(|_| ())
+                    .map_err(|s| s.to_string())
+            }
+        })
+        .await
+    };
+    println!(
+        "ListTasks (50)      {}   ratio to echo {}",
+        list.summary(),
+        ratio(list.per_second, baseline.per_second)
+    );
+
+    // 2. Report writes against pgbench's single-row inserts on the same database.
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        sqlx::query("CREATE TABLE IF NOT EXISTS public.bench_inserts (id bigserial PRIMARY KEY, payload bigint, created_at timestamptz)")
+            .execute(&mut conn)
+            .await?;
+    }
+    let inserts = tokio::task::spawn_blocking({
+        let url = url.to_string();
+        move || pgbench::inserts_per_second(&url, concurrency, duration)
+    })
+    .await??;
+    println!("pgbench inserts     {inserts:>9.0} tx/s (baseline)");
+    let reporting = ReportingServiceClient::new(connect(stack.url(Service::Reporting)).await?);
+    let writes = load::drive(concurrency, duration, move |w, n| {
+        let mut reporting = reporting.clone();
+        async move {
+            reporting
+                .create_report(CreateReportRequest {
+                    report: Some(Report {
+                        assignment: format!("assignments/{}", w * 10_000_000 + n + 1),
+                        period: "2025Q2".into(),
+                        status: ProgressStatus::OnPace as i32,
+                        progress: "按序时推进".into(),
+                        ..Default::default()
+                    }),
+                    request_id: format!("bench-{w}-{n}"),
+                })
+                .await
+                .map(|_| ())
+                .map_err(|s| s.to_string())
+        }
+    })
+    .await;
+    println!(
+        "CreateReport        {}   ratio to pgbench {}",
+        writes.summary(),
+        ratio(writes.per_second, inserts)
+    );
+    Ok(())
+}
