@@ -754,9 +754,7 @@ pub fn lights(s: &Snapshot, period: &str, as_of: NaiveDate) -> Vec<TaskLight> {
             .max();
         if let Some(days) = late {
             reasons.push(format!("逾期{days}天未报送"));
-            light = if days > s.settings.red_after_overdue_days {
-                Light::Red
-            } else if light == Light::Red {
+            light = if days > s.settings.red_after_overdue_days || light == Light::Red {
                 Light::Red
             } else {
                 Light::Yellow

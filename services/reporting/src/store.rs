@@ -200,6 +200,17 @@ const EXTENSION_COLUMNS: &str = "id, assignment, period, requested_due_date, rea
     created_at";
 
 #[derive(FromRow)]
+struct VersionRow {
+    version: i32,
+    action: String,
+    actor_name: String,
+    actor_role: String,
+    reason: String,
+    snapshot: Vec<u8>,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(FromRow)]
 struct EventRow {
     position: i64,
     kind: String,
@@ -687,32 +698,41 @@ impl Store {
         if exists.is_none() {
             return Err(ApiError::not_found(format!("reports/{id}")));
         }
-        let rows: Vec<(i32, String, String, String, String, Vec<u8>, DateTime<Utc>)> =
-            sqlx::query_as(
-                "SELECT version, action, actor_name, actor_role, reason, snapshot, created_at
+        let rows: Vec<VersionRow> = sqlx::query_as(
+            "SELECT version, action, actor_name, actor_role, reason, snapshot, created_at
                  FROM report_versions WHERE report = $1 AND version > $2
                  ORDER BY version LIMIT $3",
-            )
-            .bind(id)
-            .bind(after.unwrap_or(0))
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(api_error)?;
+        )
+        .bind(id)
+        .bind(after.unwrap_or(0))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(api_error)?;
         rows.into_iter()
-            .map(|(version, action, name, role, reason, snapshot, at)| {
-                Ok(ReportVersion {
-                    name: format!("reports/{id}/versions/{version}"),
-                    version: u32::try_from(version).unwrap_or(0),
-                    action,
-                    actor: actor(name, role),
-                    reason,
-                    report: Some(Report::decode(snapshot.as_slice()).map_err(|e| {
-                        ApiError::internal(format!("stored report version unreadable: {e}"))
-                    })?),
-                    create_time: Some(timestamp(at)),
-                })
-            })
+            .map(
+                |VersionRow {
+                     version,
+                     action,
+                     actor_name: name,
+                     actor_role: role,
+                     reason,
+                     snapshot,
+                     created_at: at,
+                 }| {
+                    Ok(ReportVersion {
+                        name: format!("reports/{id}/versions/{version}"),
+                        version: u32::try_from(version).unwrap_or(0),
+                        action,
+                        actor: actor(name, role),
+                        reason,
+                        report: Some(Report::decode(snapshot.as_slice()).map_err(|e| {
+                            ApiError::internal(format!("stored report version unreadable: {e}"))
+                        })?),
+                        create_time: Some(timestamp(at)),
+                    })
+                },
+            )
             .collect()
     }
 
