@@ -636,7 +636,8 @@ async fn two_quarters_of_seed_003_from_reports_to_the_bulletin() {
     assert!(positions.windows(2).all(|w| w[0] < w[1]));
     let kinds = |k: EventKind| seen.iter().filter(|e| e.kind == k as i32).count();
     assert_eq!(kinds(EventKind::ReportReturned), 1);
-    assert_eq!(kinds(EventKind::ReportSubmitted), 9);
+    // A, B, C, D twice in Q2; A, B, E in Q3.
+    assert_eq!(kinds(EventKind::ReportSubmitted), 8);
     assert!(kinds(EventKind::ItemOverdue) >= owed_count - 3);
     assert!(seen.iter().any(|e| e.kind == EventKind::LightChanged as i32
         && e.task == b.task
@@ -1122,25 +1123,20 @@ async fn a_subscriber_resumes_from_the_last_position_it_saw() {
         .into_inner();
     let mut kinds = Vec::new();
     let mut last = first.position;
-    for _ in 0..4 {
-        let e = tokio::time::timeout(Duration::from_secs(5), resumed.next())
-            .await
-            .expect("an event in time")
-            .unwrap()
-            .unwrap();
-        assert!(e.position > last);
+    while let Ok(Some(event)) =
+        tokio::time::timeout(Duration::from_millis(1500), resumed.next()).await
+    {
+        let e = event.unwrap();
+        assert!(e.position > last, "in order, none twice");
         last = e.position;
         kinds.push(EventKind::try_from(e.kind).unwrap());
     }
     assert_eq!(
-        kinds,
-        [
-            EventKind::ReportSubmitted,
-            EventKind::ReportAccepted,
-            EventKind::ItemOverdue,
-            EventKind::ItemOverdue
-        ]
+        kinds[..2],
+        [EventKind::ReportSubmitted, EventKind::ReportAccepted]
     );
+    assert!(kinds.len() > 2);
+    assert!(kinds[2..].iter().all(|k| *k == EventKind::ItemOverdue));
     // A new event reaches the open stream.
     let r2 = create(
         &set,
