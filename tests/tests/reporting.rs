@@ -950,7 +950,7 @@ async fn wrong_workflow_steps_and_bad_fields_are_refused_and_change_nothing() {
     .await;
     sign(&set, &lead3.name).await;
     let lead3 = submit(&set, &lead3.name, "2025-10-01").await;
-    assert_eq!(lead3.contributions, [input.name.clone()]);
+    assert_eq!(lead3.contributions, std::slice::from_ref(&input.name));
 
     // Lists of a plan validate their arguments.
     let err = reporting
