@@ -6,6 +6,7 @@ mod db;
 mod indicators;
 mod ledger;
 mod output;
+mod supervise;
 mod up;
 
 use std::{path::PathBuf, process::ExitCode};
@@ -135,6 +136,57 @@ enum Command {
         #[command(subcommand)]
         command: Option<UnitsCommand>,
     },
+    /// File progress reports: draft, sign, submit, review.
+    Report {
+        #[command(flatten)]
+        peer: supervise::Peer,
+        #[arg(long, value_enum, default_value_t, global = true)]
+        format: Format,
+        #[command(subcommand)]
+        command: supervise::ReportCommand,
+    },
+    /// Who owes which report, since when (催办).
+    Overdue {
+        #[command(flatten)]
+        peer: supervise::Peer,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Plan name ("plans/3") or id.
+        #[arg(long)]
+        plan: String,
+        /// YYYY-MM-DD in China Standard Time; today when omitted.
+        #[arg(long, default_value = "")]
+        as_of: String,
+    },
+    /// The light of every task of a plan in a period.
+    Lights {
+        #[command(flatten)]
+        peer: supervise::Peer,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        #[arg(long)]
+        plan: String,
+        /// e.g. 2025Q2.
+        #[arg(long)]
+        period: String,
+        #[arg(long, default_value = "")]
+        as_of: String,
+    },
+    /// Write the bulletin (通报) of a plan and period to a file.
+    Bulletin {
+        #[command(flatten)]
+        peer: supervise::Peer,
+        #[arg(long)]
+        plan: String,
+        #[arg(long)]
+        period: String,
+        #[arg(long, value_enum, default_value = "docx")]
+        format: supervise::DocumentFormat,
+        #[arg(long, default_value = "")]
+        as_of: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -210,6 +262,32 @@ async fn main() -> ExitCode {
             provisional,
             command: None,
         } => ledger::units(&peers, format, provisional).await,
+        Command::Report {
+            peer,
+            format,
+            command,
+        } => supervise::report(&peer, format, command).await,
+        Command::Overdue {
+            peer,
+            format,
+            plan,
+            as_of,
+        } => supervise::overdue(&peer, format, &plan, &as_of).await,
+        Command::Lights {
+            peer,
+            format,
+            plan,
+            period,
+            as_of,
+        } => supervise::lights(&peer, format, &plan, &period, &as_of).await,
+        Command::Bulletin {
+            peer,
+            plan,
+            period,
+            format,
+            as_of,
+            out,
+        } => supervise::bulletin(&peer, &plan, &period, format, &as_of, &out).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -123,7 +123,7 @@ impl Stack {
             ],
             config,
         };
-        // Ingest last: it needs its peers' addresses.
+        // Reporting and ingest after their peers: they need the peers' addresses.
         for service in [
             Service::Targets,
             Service::Assignments,
@@ -197,6 +197,8 @@ impl Stack {
                     duban_reporting::Config {
                         database_url,
                         addr,
+                        targets_url: self.url(Service::Targets),
+                        assignments_url: self.url(Service::Assignments),
                         db_connections: 10,
                         metrics_addr,
                     },

@@ -95,6 +95,8 @@ pub async fn migrate(database_url: String) -> anyhow::Result<()> {
     duban_reporting::Application::migrate(&duban_reporting::Config {
         database_url: database_url.clone(),
         addr: ([127, 0, 0, 1], 0).into(),
+        targets_url: String::new(),
+        assignments_url: String::new(),
         db_connections: 1,
         metrics_addr: MetricsAddr(None),
     })

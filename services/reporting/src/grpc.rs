@@ -1,38 +1,183 @@
-//! gRPC handlers: validate, call the store, map errors. No rules or SQL here.
+//! gRPC handlers: validate, gather from the store and the peers, apply the domain rules, map
+//! errors. No SQL here.
 
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use duban_db::idempotency;
 use duban_kit::{list, names};
-use duban_proto::v1::{
-    CreateReportRequest, GetReportRequest, ListReportsRequest, ListReportsResponse, Report,
-    reporting_service_server::ReportingService,
+use duban_proto::{
+    ApiError, FieldViolation,
+    v1::{
+        AcceptReportRequest, AggregateGroup, Aggregates, Bulletin, BulletinFormat,
+        CreateEvidenceRequest, CreateExtensionRequest, CreateReportRequest, DecideExtensionRequest,
+        Event, Evidence, Extension, GetAggregatesRequest, GetBulletinRequest, GetEvidenceRequest,
+        GetReportRequest, GetSupervisionSettingsRequest, ListExtensionsRequest,
+        ListExtensionsResponse, ListLightsRequest, ListLightsResponse, ListOverdueItemsRequest,
+        ListOverdueItemsResponse, ListReportVersionsRequest, ListReportVersionsResponse,
+        ListReportsRequest, ListReportsResponse, Report, ReturnReportRequest, SignReportRequest,
+        SubmitReportRequest, SubscribeEventsRequest, SupervisionSettings, UpdateReportRequest,
+        UpdateSupervisionSettingsRequest, reporting_service_server::ReportingService,
+    },
 };
-use sqlx::PgPool;
+use sha2::{Digest, Sha256};
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
-use crate::{domain, store::Store};
+use crate::{
+    bulletin,
+    domain::{self, Snapshot},
+    peers::Peers,
+    store::{Change, Store},
+};
 
 pub struct Reporting {
     store: Store,
+    peers: Peers,
+    shutdown: CancellationToken,
 }
 
 impl Reporting {
-    pub fn new(pool: PgPool) -> Self {
+    pub fn new(store: Store, peers: Peers, shutdown: CancellationToken) -> Self {
         Self {
-            store: Store::new(pool),
+            store,
+            peers,
+            shutdown,
         }
+    }
+
+    /// Everything the supervision rules need about one plan.
+    async fn snapshot(&self, plan: &str) -> Result<(Snapshot, duban_proto::v1::Plan), ApiError> {
+        let (info, tasks, duties, schedule, reports, settings) = tokio::try_join!(
+            self.peers.plan(plan),
+            self.peers.tasks(plan),
+            self.peers.duties(plan),
+            self.peers.schedule(plan),
+            self.store.reports_of_plan(plan),
+            self.store.settings(plan),
+        )?;
+        let assignments: Vec<String> = duties.iter().map(|d| d.assignment.clone()).collect();
+        let extensions = self.store.approved_extensions(&assignments).await?;
+        Ok((
+            Snapshot {
+                plan: plan.to_string(),
+                year: info.year,
+                tasks,
+                duties,
+                schedule,
+                reports,
+                extensions,
+                settings,
+            },
+            info,
+        ))
+    }
+
+    async fn step(
+        &self,
+        method: &str,
+        request_id: &str,
+        print: &[u8],
+        name: &str,
+        change: Change<'_>,
+    ) -> Result<Response<Report>, Status> {
+        let id = names::parse("name", name, "reports")?;
+        Ok(Response::new(
+            self.store
+                .step(method, request_id, print, id, change)
+                .await?,
+        ))
     }
 }
 
-const REPORT_FILTERS: &[&str] = &["assignment", "period", "state", "status"];
+/// Today in China Standard Time, whatever the server's clock zone.
+fn today() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+fn plan_parent(field: &str, parent: &str) -> Result<String, ApiError> {
+    names::parse(field, parent, "plans").map(names::plan)
+}
+
+/// One page of a computed list; the token carries the position and is bound to `key`.
+fn page<T>(
+    items: Vec<T>,
+    page_size: i32,
+    token: &str,
+    key: &str,
+) -> Result<(Vec<T>, String), ApiError> {
+    let limit = usize::try_from(list::page_size(page_size)?).unwrap_or(usize::MAX);
+    let start = usize::try_from(list::page_start(token, key)?.unwrap_or(0)).unwrap_or(0);
+    let total = items.len();
+    let page: Vec<T> = items.into_iter().skip(start).take(limit).collect();
+    let end = start + page.len();
+    let next = if end < total {
+        list::next_page_token(i64::try_from(end).unwrap_or(i64::MAX), key)
+    } else {
+        String::new()
+    };
+    Ok((page, next))
+}
+
+fn required_period(field: &str, period: &str) -> Result<(), ApiError> {
+    if period.is_empty() {
+        return Err(ApiError::invalid(field, "is required, e.g. 2025Q2"));
+    }
+    domain::check_period(field, period)
+}
+
+const REPORT_FILTERS: &[&str] = &[
+    "assignment",
+    "period",
+    "state",
+    "status",
+    "task",
+    "unit",
+    "role",
+    "plan",
+];
+const EXTENSION_FILTERS: &[&str] = &["assignment", "period", "state"];
 
 #[tonic::async_trait]
 impl ReportingService for Reporting {
+    #[tracing::instrument(skip_all)]
     async fn create_report(
         &self,
         request: Request<CreateReportRequest>,
     ) -> Result<Response<Report>, Status> {
         let req = request.into_inner();
         domain::validate_create(&req)?;
-        Ok(Response::new(self.store.create_report(&req).await?))
+        let mut report = req.report.clone().unwrap_or_default();
+        let assignment = self.peers.assignment(&report.assignment).await?;
+        report.task = assignment.task;
+        report.unit = assignment.unit;
+        report.unit_display_name = assignment.unit_display_name;
+        report.role = assignment.role;
+        let plan = report.task.split("/tasks/").next().unwrap_or_default();
+        let schedule = self.peers.schedule(plan).await?;
+        if !schedule.is_empty() && !schedule.iter().any(|d| d.period == report.period) {
+            let periods: Vec<&str> = schedule.iter().map(|d| d.period.as_str()).collect();
+            return Err(ApiError::invalid(
+                "report.period",
+                format!("{plan} reports on {}", periods.join(", ")),
+            )
+            .into());
+        }
+        domain::check_figures_belong(&report)?;
+        if let Some(previous) = self
+            .store
+            .previous_report(&report.assignment, &report.period)
+            .await?
+        {
+            domain::carry_over(&mut report, &previous);
+        }
+        let print = idempotency::fingerprint(&req);
+        Ok(Response::new(
+            self.store
+                .create_report(&req.request_id, &print, &report)
+                .await?,
+        ))
     }
 
     async fn get_report(
@@ -60,4 +205,480 @@ impl ReportingService for Reporting {
             next_page_token,
         }))
     }
+
+    async fn update_report(
+        &self,
+        request: Request<UpdateReportRequest>,
+    ) -> Result<Response<Report>, Status> {
+        let req = request.into_inner();
+        let (_, paths) = domain::validate_update(&req)?;
+        let patch = req.report.clone().unwrap_or_default();
+        let print = idempotency::fingerprint(&req);
+        self.step(
+            "UpdateReport",
+            &req.request_id,
+            &print,
+            &patch.name,
+            Change::Update {
+                patch: &patch,
+                paths: &paths,
+            },
+        )
+        .await
+    }
+
+    async fn sign_report(
+        &self,
+        request: Request<SignReportRequest>,
+    ) -> Result<Response<Report>, Status> {
+        let req = request.into_inner();
+        domain::check_actor("signer", req.signer.as_ref(), true)?;
+        let signer = req.signer.clone().unwrap_or_default();
+        let print = idempotency::fingerprint(&req);
+        self.step(
+            "SignReport",
+            &req.request_id,
+            &print,
+            &req.name,
+            Change::Sign { signer: &signer },
+        )
+        .await
+    }
+
+    async fn submit_report(
+        &self,
+        request: Request<SubmitReportRequest>,
+    ) -> Result<Response<Report>, Status> {
+        let req = request.into_inner();
+        domain::check_actor("submitter", req.submitter.as_ref(), false)?;
+        let date = domain::as_of("as_of", &req.as_of, today())?;
+        let submitter = req.submitter.clone().unwrap_or_default();
+        let print = idempotency::fingerprint(&req);
+        self.step(
+            "SubmitReport",
+            &req.request_id,
+            &print,
+            &req.name,
+            Change::Submit {
+                submitter: &submitter,
+                date,
+            },
+        )
+        .await
+    }
+
+    async fn accept_report(
+        &self,
+        request: Request<AcceptReportRequest>,
+    ) -> Result<Response<Report>, Status> {
+        let req = request.into_inner();
+        domain::check_actor("reviewer", req.reviewer.as_ref(), false)?;
+        let reviewer = req.reviewer.clone().unwrap_or_default();
+        let print = idempotency::fingerprint(&req);
+        self.step(
+            "AcceptReport",
+            &req.request_id,
+            &print,
+            &req.name,
+            Change::Accept {
+                reviewer: &reviewer,
+            },
+        )
+        .await
+    }
+
+    async fn return_report(
+        &self,
+        request: Request<ReturnReportRequest>,
+    ) -> Result<Response<Report>, Status> {
+        let req = request.into_inner();
+        domain::check_actor("reviewer", req.reviewer.as_ref(), false)?;
+        if req.reason.trim().is_empty() {
+            return Err(ApiError::invalid("reason", "is required: say what must change").into());
+        }
+        let reviewer = req.reviewer.clone().unwrap_or_default();
+        let print = idempotency::fingerprint(&req);
+        self.step(
+            "ReturnReport",
+            &req.request_id,
+            &print,
+            &req.name,
+            Change::Return {
+                reviewer: &reviewer,
+                reason: &req.reason,
+            },
+        )
+        .await
+    }
+
+    async fn list_report_versions(
+        &self,
+        request: Request<ListReportVersionsRequest>,
+    ) -> Result<Response<ListReportVersionsResponse>, Status> {
+        let req = request.into_inner();
+        let id = names::parse("parent", &req.parent, "reports")?;
+        let limit = list::page_size(req.page_size)?;
+        let after = list::page_start(&req.page_token, &req.parent)?;
+        let versions = self.store.list_versions(id, after, limit).await?;
+        let next_page_token =
+            list::next_token(&versions, limit, &req.parent, |v| i64::from(v.version));
+        Ok(Response::new(ListReportVersionsResponse {
+            versions,
+            next_page_token,
+        }))
+    }
+
+    async fn create_evidence(
+        &self,
+        request: Request<CreateEvidenceRequest>,
+    ) -> Result<Response<Evidence>, Status> {
+        let req = request.into_inner();
+        let report = names::parse("parent", &req.parent, "reports")?;
+        let mut evidence = req.evidence.clone().unwrap_or_default();
+        let mut bad = Vec::new();
+        if evidence.filename.trim().is_empty() {
+            bad.push(FieldViolation::new("evidence.filename", "is required"));
+        }
+        if evidence.content.is_empty() {
+            bad.push(FieldViolation::new("evidence.content", "is required"));
+        }
+        if evidence.content.len() > domain::MAX_EVIDENCE_BYTES {
+            bad.push(FieldViolation::new(
+                "evidence.content",
+                format!(
+                    "is {} bytes; a file may have at most {} bytes (10 MiB)",
+                    evidence.content.len(),
+                    domain::MAX_EVIDENCE_BYTES
+                ),
+            ));
+        }
+        if !bad.is_empty() {
+            return Err(ApiError::InvalidArgument(bad).into());
+        }
+        if evidence.media_type.is_empty() {
+            evidence.media_type = "application/octet-stream".into();
+        }
+        let sha256 = hex::encode(Sha256::digest(&evidence.content));
+        let print = idempotency::fingerprint(&req);
+        Ok(Response::new(
+            self.store
+                .create_evidence(&req.request_id, &print, report, &evidence, &sha256)
+                .await?,
+        ))
+    }
+
+    async fn get_evidence(
+        &self,
+        request: Request<GetEvidenceRequest>,
+    ) -> Result<Response<Evidence>, Status> {
+        let name = &request.get_ref().name;
+        let (report, id) = match name.rsplit_once("/evidence/") {
+            Some((report, id)) => (
+                names::parse("name", report, "reports")?,
+                names::parse("name", &format!("evidence/{id}"), "evidence")?,
+            ),
+            None => {
+                return Err(ApiError::invalid(
+                    "name",
+                    "expected \"reports/{report}/evidence/{evidence}\"",
+                )
+                .into());
+            }
+        };
+        Ok(Response::new(self.store.get_evidence(report, id).await?))
+    }
+
+    async fn create_extension(
+        &self,
+        request: Request<CreateExtensionRequest>,
+    ) -> Result<Response<Extension>, Status> {
+        let req = request.into_inner();
+        let e = req.extension.clone().unwrap_or_default();
+        let mut bad = Vec::new();
+        for result in [
+            names::parse("extension.assignment", &e.assignment, "assignments").map(|_| ()),
+            required_period("extension.period", &e.period),
+            domain::parse_date("extension.requested_due_date", &e.requested_due_date).map(|_| ()),
+        ] {
+            if let Err(ApiError::InvalidArgument(v)) = result {
+                bad.extend(v);
+            }
+        }
+        if e.reason.trim().is_empty() {
+            bad.push(FieldViolation::new("extension.reason", "is required"));
+        }
+        if !bad.is_empty() {
+            return Err(ApiError::InvalidArgument(bad).into());
+        }
+        let due = domain::parse_date("extension.requested_due_date", &e.requested_due_date)?;
+        self.peers.assignment(&e.assignment).await?;
+        let print = idempotency::fingerprint(&req);
+        Ok(Response::new(
+            self.store
+                .create_extension(&req.request_id, &print, &e, due)
+                .await?,
+        ))
+    }
+
+    async fn decide_extension(
+        &self,
+        request: Request<DecideExtensionRequest>,
+    ) -> Result<Response<Extension>, Status> {
+        let req = request.into_inner();
+        let id = names::parse("name", &req.name, "extensions")?;
+        domain::check_actor("decider", req.decider.as_ref(), false)?;
+        let decider = req.decider.clone().unwrap_or_default();
+        let print = idempotency::fingerprint(&req);
+        Ok(Response::new(
+            self.store
+                .decide_extension(
+                    &req.request_id,
+                    &print,
+                    id,
+                    req.approve,
+                    &decider,
+                    &req.reason,
+                )
+                .await?,
+        ))
+    }
+
+    async fn list_extensions(
+        &self,
+        request: Request<ListExtensionsRequest>,
+    ) -> Result<Response<ListExtensionsResponse>, Status> {
+        let req = request.into_inner();
+        let limit = list::page_size(req.page_size)?;
+        let after = list::page_start(&req.page_token, &req.filter)?;
+        let terms = list::parse_filter(&req.filter, EXTENSION_FILTERS)?;
+        let extensions = self.store.list_extensions(&terms, after, limit).await?;
+        let next_page_token = list::next_token(&extensions, limit, &req.filter, |e| {
+            names::parse("name", &e.name, "extensions").unwrap_or(0)
+        });
+        Ok(Response::new(ListExtensionsResponse {
+            extensions,
+            next_page_token,
+        }))
+    }
+
+    async fn get_supervision_settings(
+        &self,
+        request: Request<GetSupervisionSettingsRequest>,
+    ) -> Result<Response<SupervisionSettings>, Status> {
+        let name = &request.get_ref().name;
+        let plan = settings_plan("name", name)?;
+        let s = self.store.settings(&plan).await?;
+        Ok(Response::new(SupervisionSettings {
+            name: name.clone(),
+            red_after_overdue_days: s.red_after_overdue_days,
+            red_after_behind_periods: s.red_after_behind_periods,
+            pace_tolerance_percent: s.pace_tolerance_percent,
+        }))
+    }
+
+    async fn update_supervision_settings(
+        &self,
+        request: Request<UpdateSupervisionSettingsRequest>,
+    ) -> Result<Response<SupervisionSettings>, Status> {
+        let req = request.into_inner();
+        let s = req.settings.clone().unwrap_or_default();
+        let plan = settings_plan("settings.name", &s.name)?;
+        let mut bad = Vec::new();
+        if s.red_after_overdue_days < 0 {
+            bad.push(FieldViolation::new(
+                "settings.red_after_overdue_days",
+                "must not be negative",
+            ));
+        }
+        if s.red_after_behind_periods < 1 {
+            bad.push(FieldViolation::new(
+                "settings.red_after_behind_periods",
+                "must be at least 1",
+            ));
+        }
+        if !(0..=100).contains(&s.pace_tolerance_percent) {
+            bad.push(FieldViolation::new(
+                "settings.pace_tolerance_percent",
+                "must be between 0 and 100",
+            ));
+        }
+        if !bad.is_empty() {
+            return Err(ApiError::InvalidArgument(bad).into());
+        }
+        let print = idempotency::fingerprint(&req);
+        Ok(Response::new(
+            self.store
+                .update_settings(&req.request_id, &print, &plan, &s)
+                .await?,
+        ))
+    }
+
+    async fn list_overdue_items(
+        &self,
+        request: Request<ListOverdueItemsRequest>,
+    ) -> Result<Response<ListOverdueItemsResponse>, Status> {
+        let req = request.into_inner();
+        let plan = plan_parent("parent", &req.parent)?;
+        let as_of = domain::as_of("as_of", &req.as_of, today())?;
+        let (snapshot, _) = self.snapshot(&plan).await?;
+        let items = domain::overdue(&snapshot, as_of);
+        self.store.observe(&plan, as_of, None, &items).await?;
+        let (items, next_page_token) = page(
+            items,
+            req.page_size,
+            &req.page_token,
+            &format!("{plan}@{as_of}"),
+        )?;
+        Ok(Response::new(ListOverdueItemsResponse {
+            items,
+            next_page_token,
+        }))
+    }
+
+    async fn list_lights(
+        &self,
+        request: Request<ListLightsRequest>,
+    ) -> Result<Response<ListLightsResponse>, Status> {
+        let req = request.into_inner();
+        let plan = plan_parent("parent", &req.parent)?;
+        required_period("period", &req.period)?;
+        let as_of = domain::as_of("as_of", &req.as_of, today())?;
+        let (snapshot, _) = self.snapshot(&plan).await?;
+        let lights = domain::lights(&snapshot, &req.period, as_of);
+        let overdue = domain::overdue(&snapshot, as_of);
+        self.store
+            .observe(&plan, as_of, Some((&req.period, &lights)), &overdue)
+            .await?;
+        let (lights, next_page_token) = page(
+            lights,
+            req.page_size,
+            &req.page_token,
+            &format!("{plan}@{}@{as_of}", req.period),
+        )?;
+        Ok(Response::new(ListLightsResponse {
+            lights,
+            next_page_token,
+        }))
+    }
+
+    async fn get_aggregates(
+        &self,
+        request: Request<GetAggregatesRequest>,
+    ) -> Result<Response<Aggregates>, Status> {
+        let req = request.into_inner();
+        let plan = plan_parent("parent", &req.parent)?;
+        required_period("period", &req.period)?;
+        let as_of = domain::as_of("as_of", &req.as_of, today())?;
+        let group = AggregateGroup::try_from(req.group_by)
+            .map_err(|_| ApiError::invalid("group_by", "unknown grouping"))?;
+        let (snapshot, _) = self.snapshot(&plan).await?;
+        Ok(Response::new(Aggregates {
+            rows: domain::aggregates(&snapshot, &req.period, group, as_of),
+        }))
+    }
+
+    async fn get_bulletin(
+        &self,
+        request: Request<GetBulletinRequest>,
+    ) -> Result<Response<Bulletin>, Status> {
+        let req = request.into_inner();
+        let plan = plan_parent("parent", &req.parent)?;
+        required_period("period", &req.period)?;
+        let as_of = domain::as_of("as_of", &req.as_of, today())?;
+        let format = BulletinFormat::try_from(req.format)
+            .ok()
+            .filter(|f| *f != BulletinFormat::Unspecified)
+            .ok_or_else(|| ApiError::invalid("format", "must be MARKDOWN, HTML or DOCX"))?;
+        let (snapshot, info) = self.snapshot(&plan).await?;
+        let issuer = if info.issuer.is_empty() {
+            "督查室".to_string()
+        } else {
+            format!("{}督查室", info.issuer.trim_end_matches("办公室"))
+        };
+        let doc = bulletin::compose(
+            &snapshot,
+            &bulletin::Heading {
+                plan_title: &info.title,
+                issuer: &issuer,
+            },
+            &req.period,
+            as_of,
+        );
+        let (media_type, content) = match format {
+            BulletinFormat::Markdown => (
+                "text/markdown; charset=utf-8",
+                bulletin::markdown(&doc).into_bytes(),
+            ),
+            BulletinFormat::Html => (
+                "text/html; charset=utf-8",
+                bulletin::html(&doc).into_bytes(),
+            ),
+            BulletinFormat::Docx | BulletinFormat::Unspecified => {
+                (bulletin::DOCX_MEDIA_TYPE, bulletin::docx(&doc)?)
+            }
+        };
+        Ok(Response::new(Bulletin {
+            title: doc.title,
+            media_type: media_type.to_string(),
+            content,
+        }))
+    }
+
+    type SubscribeEventsStream = ReceiverStream<Result<Event, Status>>;
+
+    async fn subscribe_events(
+        &self,
+        request: Request<SubscribeEventsRequest>,
+    ) -> Result<Response<Self::SubscribeEventsStream>, Status> {
+        let req = request.into_inner();
+        if req.after < 0 {
+            return Err(ApiError::invalid("after", "must not be negative").into());
+        }
+        let plan = if req.plan.is_empty() {
+            String::new()
+        } else {
+            plan_parent("plan", &req.plan)?
+        };
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let store = self.store.clone();
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            let mut after = req.after;
+            loop {
+                // Registered before reading, so an event committed in between still wakes us.
+                let written = store.events_written.notified();
+                match store.events_after(after, &plan, 500).await {
+                    Ok(events) if !events.is_empty() => {
+                        for event in events {
+                            after = event.position;
+                            if tx.send(Ok(event)).await.is_err() {
+                                return;
+                            }
+                        }
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(err) => {
+                        let _ = tx.send(Err(err.into())).await;
+                        return;
+                    }
+                }
+                // Other replicas write events too: poll as well as wait for our own.
+                tokio::select! {
+                    () = written => {}
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    () = tx.closed() => return,
+                    () = shutdown.cancelled() => return,
+                }
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+}
+
+fn settings_plan(field: &str, name: &str) -> Result<String, ApiError> {
+    let plan = name
+        .strip_suffix("/supervisionSettings")
+        .ok_or_else(|| ApiError::invalid(field, "expected \"plans/{plan}/supervisionSettings\""))?;
+    plan_parent(field, plan)
 }

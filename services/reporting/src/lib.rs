@@ -1,14 +1,18 @@
 //! The reporting service: progress reports from responsible units to the supervision office,
-//! in schema `reporting`.
+//! their review, overdue tracking, lights, aggregates, bulletins and an event stream, in schema
+//! `reporting`.
 
+mod bulletin;
 mod domain;
 mod grpc;
+mod peers;
 mod store;
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, time::Duration};
 
 use duban_kit::{
     metrics::MetricsAddr,
+    peer,
     server::{MAX_MESSAGE_BYTES, ServerOptions},
     service::{Bound, Spec},
 };
@@ -35,6 +39,20 @@ pub struct Config {
         default_value = "127.0.0.1:50054"
     )]
     pub addr: SocketAddr,
+    /// Where the targets service is found (plans, tasks, indicators).
+    #[arg(
+        long,
+        env = "DUBAN_TARGETS_URL",
+        default_value = "http://127.0.0.1:50052"
+    )]
+    pub targets_url: String,
+    /// Where the assignments service is found (who answers for what, reporting schedules).
+    #[arg(
+        long,
+        env = "DUBAN_ASSIGNMENTS_URL",
+        default_value = "http://127.0.0.1:50053"
+    )]
+    pub assignments_url: String,
     /// Largest number of database connections this service opens.
     #[arg(long, env = "DUBAN_REPORTING_DB_CONNECTIONS", default_value_t = 10)]
     pub db_connections: u32,
@@ -50,6 +68,7 @@ pub struct Config {
 /// A bound, migrated, not yet serving reporting service.
 pub struct Application {
     bound: Bound,
+    config: Config,
 }
 
 impl Application {
@@ -67,7 +86,7 @@ impl Application {
             options,
         )
         .await?;
-        Ok(Self { bound })
+        Ok(Self { bound, config })
     }
 
     pub async fn migrate(config: &Config) -> anyhow::Result<()> {
@@ -83,7 +102,13 @@ impl Application {
     }
 
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let api = ReportingServiceServer::new(grpc::Reporting::new(self.bound.pool.clone()))
+        let peer_timeout = Duration::from_secs(30);
+        let peers = peers::Peers::new(
+            peer::channel(&self.config.targets_url, peer_timeout)?,
+            peer::channel(&self.config.assignments_url, peer_timeout)?,
+        );
+        let store = store::Store::new(self.bound.pool.clone());
+        let api = ReportingServiceServer::new(grpc::Reporting::new(store, peers, shutdown.clone()))
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
         self.bound
             .serve(tonic::service::Routes::new(api), shutdown)

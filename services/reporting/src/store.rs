@@ -1,15 +1,56 @@
 //! All SQL of the reporting service.
 
-use chrono::{DateTime, Utc};
+use std::{collections::HashMap, sync::Arc};
+
+use chrono::{DateTime, NaiveDate, Utc};
 use duban_db::{api_error, idempotency};
 use duban_kit::{list::Term, names};
 use duban_proto::{
     ApiError,
-    v1::{CreateReportRequest, ProgressStatus, Report},
+    v1::{
+        Actor, Event, EventKind, Evidence, Extension, ExtensionState, Figure, Light, OverdueItem,
+        ProgressStatus, Report, ReportState, ReportVersion, Signature, SupervisionSettings,
+        TaskLight, UnitRole,
+    },
 };
-use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
+use prost::Message;
+use serde::{Deserialize, Serialize};
+use sqlx::{FromRow, PgPool, Postgres, QueryBuilder, Transaction};
+use tokio::sync::Notify;
 
-use crate::domain;
+use crate::domain::{self, Settings, Step};
+
+pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct FigureJson {
+    indicator: String,
+    value: f64,
+    as_of: String,
+}
+
+fn figures_json(figures: &[Figure]) -> serde_json::Value {
+    serde_json::to_value(
+        figures
+            .iter()
+            .map(|f| FigureJson {
+                indicator: f.indicator.clone(),
+                value: f.value,
+                as_of: f.as_of.clone(),
+            })
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default()
+}
+
+fn actor(name: String, role: String) -> Option<Actor> {
+    (!name.is_empty()).then_some(Actor { name, role })
+}
 
 #[derive(FromRow)]
 struct ReportRow {
@@ -24,10 +65,26 @@ struct ReportRow {
     percent_complete: i32,
     drafter: String,
     created_at: DateTime<Utc>,
+    task: String,
+    unit: String,
+    unit_display_name: String,
+    role: String,
+    figures: serde_json::Value,
+    signer_name: String,
+    signer_role: String,
+    signed_at: Option<DateTime<Utc>>,
+    submit_date: Option<NaiveDate>,
+    reviewer_name: String,
+    reviewer_role: String,
+    return_reason: String,
+    contributions: Vec<String>,
+    version: i32,
+    updated_at: DateTime<Utc>,
 }
 
 impl From<ReportRow> for Report {
     fn from(r: ReportRow) -> Self {
+        let figures: Vec<FigureJson> = serde_json::from_value(r.figures).unwrap_or_default();
         Report {
             name: format!("reports/{}", r.id),
             assignment: r.assignment,
@@ -39,32 +96,296 @@ impl From<ReportRow> for Report {
             next_steps: r.next_steps,
             percent_complete: u32::try_from(r.percent_complete).unwrap_or(0),
             drafter: r.drafter,
-            create_time: Some(prost_types::Timestamp {
-                seconds: r.created_at.timestamp(),
-                nanos: i32::try_from(r.created_at.timestamp_subsec_nanos()).unwrap_or(0),
+            create_time: Some(timestamp(r.created_at)),
+            task: r.task,
+            unit: r.unit,
+            unit_display_name: r.unit_display_name,
+            role: domain::role_from_str(&r.role) as i32,
+            figures: figures
+                .into_iter()
+                .map(|f| Figure {
+                    indicator: f.indicator,
+                    value: f.value,
+                    as_of: f.as_of,
+                })
+                .collect(),
+            evidence: Vec::new(),
+            signature: actor(r.signer_name, r.signer_role).map(|signer| Signature {
+                signer: Some(signer),
+                sign_time: r.signed_at.map(timestamp),
             }),
+            submit_date: r.submit_date.map(domain::date_string).unwrap_or_default(),
+            reviewer: actor(r.reviewer_name, r.reviewer_role),
+            return_reason: r.return_reason,
+            contributions: r.contributions,
+            version: u32::try_from(r.version).unwrap_or(0),
+            update_time: Some(timestamp(r.updated_at)),
         }
     }
 }
 
 const COLUMNS: &str = "id, assignment, period, status, state, progress, problems, next_steps,
-    percent_complete, drafter, created_at";
+    percent_complete, drafter, created_at, task, unit, unit_display_name, role, figures,
+    signer_name, signer_role, signed_at, submit_date, reviewer_name, reviewer_role,
+    return_reason, contributions, version, updated_at";
 
+#[derive(FromRow)]
+struct EvidenceRow {
+    id: i64,
+    report: i64,
+    filename: String,
+    media_type: String,
+    size_bytes: i32,
+    sha256: String,
+    created_at: DateTime<Utc>,
+    /// Only GetEvidence reads the bytes.
+    #[sqlx(default)]
+    content: Vec<u8>,
+}
+
+impl From<EvidenceRow> for Evidence {
+    fn from(e: EvidenceRow) -> Self {
+        Evidence {
+            name: format!("reports/{}/evidence/{}", e.report, e.id),
+            filename: e.filename,
+            media_type: e.media_type,
+            size_bytes: u64::try_from(e.size_bytes).unwrap_or(0),
+            sha256: e.sha256,
+            content: e.content,
+            create_time: Some(timestamp(e.created_at)),
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct ExtensionRow {
+    id: i64,
+    assignment: String,
+    period: String,
+    requested_due_date: NaiveDate,
+    reason: String,
+    requester_name: String,
+    requester_role: String,
+    state: String,
+    decider_name: String,
+    decider_role: String,
+    decision_reason: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<ExtensionRow> for Extension {
+    fn from(e: ExtensionRow) -> Self {
+        Extension {
+            name: format!("extensions/{}", e.id),
+            assignment: e.assignment,
+            period: e.period,
+            requested_due_date: domain::date_string(e.requested_due_date),
+            reason: e.reason,
+            requester: actor(e.requester_name, e.requester_role),
+            state: match e.state.as_str() {
+                "pending" => ExtensionState::ExtensionPending,
+                "approved" => ExtensionState::ExtensionApproved,
+                "rejected" => ExtensionState::ExtensionRejected,
+                _ => ExtensionState::Unspecified,
+            } as i32,
+            decider: actor(e.decider_name, e.decider_role),
+            decision_reason: e.decision_reason,
+            create_time: Some(timestamp(e.created_at)),
+        }
+    }
+}
+
+const EXTENSION_COLUMNS: &str = "id, assignment, period, requested_due_date, reason,
+    requester_name, requester_role, state, decider_name, decider_role, decision_reason,
+    created_at";
+
+#[derive(FromRow)]
+struct VersionRow {
+    version: i32,
+    action: String,
+    actor_name: String,
+    actor_role: String,
+    reason: String,
+    snapshot: Vec<u8>,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(FromRow)]
+struct EventRow {
+    position: i64,
+    kind: String,
+    plan: String,
+    period: String,
+    task: String,
+    assignment: String,
+    report: String,
+    light: String,
+    detail: String,
+    created_at: DateTime<Utc>,
+}
+
+fn event_kind(kind: &str) -> EventKind {
+    match kind {
+        "report_signed" => EventKind::ReportSigned,
+        "report_submitted" => EventKind::ReportSubmitted,
+        "report_returned" => EventKind::ReportReturned,
+        "report_accepted" => EventKind::ReportAccepted,
+        "item_overdue" => EventKind::ItemOverdue,
+        "light_changed" => EventKind::LightChanged,
+        _ => EventKind::Unspecified,
+    }
+}
+
+impl From<EventRow> for Event {
+    fn from(e: EventRow) -> Self {
+        Event {
+            position: e.position,
+            kind: event_kind(&e.kind) as i32,
+            plan: e.plan,
+            period: e.period,
+            task: e.task,
+            assignment: e.assignment,
+            report: e.report,
+            light: domain::light_from_str(&e.light) as i32,
+            detail: e.detail,
+            create_time: Some(timestamp(e.created_at)),
+        }
+    }
+}
+
+/// One event to append.
+#[derive(Default)]
+struct NewEvent<'a> {
+    kind: &'a str,
+    plan: &'a str,
+    period: &'a str,
+    task: &'a str,
+    assignment: &'a str,
+    report: &'a str,
+    light: &'a str,
+    detail: &'a str,
+}
+
+async fn append_event(tx: &mut Transaction<'_, Postgres>, e: NewEvent<'_>) -> Result<(), ApiError> {
+    // Positions come from a sequence; without this lock a later position could commit before an
+    // earlier one and a subscriber reading in between would skip the earlier one for good.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('duban.reporting.events'))")
+        .execute(&mut **tx)
+        .await
+        .map_err(api_error)?;
+    sqlx::query(
+        "INSERT INTO events (kind, plan, period, task, assignment, report, light, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(e.kind)
+    .bind(e.plan)
+    .bind(e.period)
+    .bind(e.task)
+    .bind(e.assignment)
+    .bind(e.report)
+    .bind(e.light)
+    .bind(e.detail)
+    .execute(&mut **tx)
+    .await
+    .map_err(api_error)?;
+    Ok(())
+}
+
+/// A workflow step with what it carries.
+pub enum Change<'a> {
+    Update {
+        patch: &'a Report,
+        paths: &'a [String],
+    },
+    Sign {
+        signer: &'a Actor,
+    },
+    Submit {
+        submitter: &'a Actor,
+        date: NaiveDate,
+    },
+    Accept {
+        reviewer: &'a Actor,
+    },
+    Return {
+        reviewer: &'a Actor,
+        reason: &'a str,
+    },
+}
+
+impl Change<'_> {
+    fn step(&self) -> Step {
+        match self {
+            Change::Update { .. } => Step::Update,
+            Change::Sign { .. } => Step::Sign,
+            Change::Submit { .. } => Step::Submit,
+            Change::Accept { .. } => Step::Accept,
+            Change::Return { .. } => Step::Return,
+        }
+    }
+
+    fn actor(&self) -> Actor {
+        match self {
+            Change::Update { patch, .. } => Actor {
+                name: patch.drafter.clone(),
+                role: String::new(),
+            },
+            Change::Sign { signer: a }
+            | Change::Submit { submitter: a, .. }
+            | Change::Accept { reviewer: a }
+            | Change::Return { reviewer: a, .. } => (*a).clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
 pub struct Store {
     pool: PgPool,
+    /// Wakes event subscribers of this process as soon as an event commits.
+    pub events_written: Arc<Notify>,
 }
 
 impl Store {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            events_written: Arc::new(Notify::new()),
+        }
     }
 
-    pub async fn create_report(&self, req: &CreateReportRequest) -> Result<Report, ApiError> {
-        let report = req.report.clone().unwrap_or_default();
-        let mut tx = self.pool.begin().await.map_err(api_error)?;
-        let print = idempotency::fingerprint(req);
+    async fn begin(&self) -> Result<Transaction<'static, Postgres>, ApiError> {
+        self.pool.begin().await.map_err(api_error)
+    }
+
+    /// The latest report of `assignment` for a period before `period`.
+    pub async fn previous_report(
+        &self,
+        assignment: &str,
+        period: &str,
+    ) -> Result<Option<Report>, ApiError> {
+        let row: Option<ReportRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM reports WHERE assignment = $1 AND period < $2
+             ORDER BY period DESC LIMIT 1"
+        ))
+        .bind(assignment)
+        .bind(period)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(api_error)?;
+        Ok(row.map(Report::from))
+    }
+
+    /// Stores a new draft; `report` is complete (the assignment's task, unit and role filled
+    /// in, carried-over fields applied).
+    pub async fn create_report(
+        &self,
+        request_id: &str,
+        print: &[u8],
+        report: &Report,
+    ) -> Result<Report, ApiError> {
+        let mut tx = self.begin().await?;
         if let idempotency::Replay::Done(done) =
-            idempotency::claim::<Report>(&mut tx, "CreateReport", &req.request_id, &print).await?
+            idempotency::claim::<Report>(&mut tx, "CreateReport", request_id, print).await?
         {
             return Ok(done);
         }
@@ -72,10 +393,17 @@ impl Store {
             .ok()
             .and_then(domain::status_str)
             .unwrap_or("not_started");
+        let plan = report
+            .task
+            .split("/tasks/")
+            .next()
+            .unwrap_or_default()
+            .to_string();
         let row: Option<ReportRow> = sqlx::query_as(&format!(
             "INSERT INTO reports (assignment, period, status, progress, problems, next_steps,
-                                  percent_complete, drafter)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                  percent_complete, drafter, plan, task, unit,
+                                  unit_display_name, role, figures)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
              ON CONFLICT (assignment, period) DO NOTHING
              RETURNING {COLUMNS}"
         ))
@@ -87,6 +415,14 @@ impl Store {
         .bind(&report.next_steps)
         .bind(i32::try_from(report.percent_complete).unwrap_or(100))
         .bind(&report.drafter)
+        .bind(&plan)
+        .bind(&report.task)
+        .bind(&report.unit)
+        .bind(&report.unit_display_name)
+        .bind(domain::role_str(
+            UnitRole::try_from(report.role).unwrap_or_default(),
+        ))
+        .bind(figures_json(&report.figures))
         .fetch_optional(&mut *tx)
         .await
         .map_err(api_error)?;
@@ -100,9 +436,42 @@ impl Store {
             });
         };
         let created = Report::from(row);
-        idempotency::record(&mut tx, "CreateReport", &req.request_id, &created).await?;
+        let drafter = Actor {
+            name: created.drafter.clone(),
+            role: String::new(),
+        };
+        append_version(&mut tx, &created, "created", &drafter, "").await?;
+        idempotency::record(&mut tx, "CreateReport", request_id, &created).await?;
         tx.commit().await.map_err(api_error)?;
         Ok(created)
+    }
+
+    async fn evidence_of(&self, ids: &[i64]) -> Result<Vec<EvidenceRow>, ApiError> {
+        sqlx::query_as(
+            "SELECT id, report, filename, media_type, size_bytes, sha256, created_at
+             FROM evidence WHERE report = ANY($1) ORDER BY id",
+        )
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(api_error)
+    }
+
+    async fn with_evidence(&self, rows: Vec<ReportRow>) -> Result<Vec<Report>, ApiError> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let mut files: HashMap<i64, Vec<Evidence>> = HashMap::new();
+        for e in self.evidence_of(&ids).await? {
+            files.entry(e.report).or_default().push(e.into());
+        }
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let id = r.id;
+                let mut report = Report::from(r);
+                report.evidence = files.remove(&id).unwrap_or_default();
+                report
+            })
+            .collect())
     }
 
     pub async fn get_report(&self, id: i64) -> Result<Report, ApiError> {
@@ -112,8 +481,8 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(api_error)?;
-        row.map(Report::from)
-            .ok_or_else(|| ApiError::not_found(format!("reports/{id}")))
+        let row = row.ok_or_else(|| ApiError::not_found(format!("reports/{id}")))?;
+        Ok(self.with_evidence(vec![row]).await?.remove(0))
     }
 
     pub async fn list_reports(
@@ -128,21 +497,30 @@ impl Store {
             q.push(" AND id > ").push_bind(after);
         }
         for term in terms {
+            let value = term.value.clone();
             match term.field.as_str() {
                 "assignment" => {
-                    names::parse("filter", &term.value, "assignments")?;
-                    q.push(" AND assignment = ").push_bind(term.value.clone());
+                    names::parse("filter", &value, "assignments")?;
+                    q.push(" AND assignment = ").push_bind(value);
+                }
+                "task" => {
+                    names::parse_task("filter", &value)?;
+                    q.push(" AND task = ").push_bind(value);
+                }
+                "plan" => {
+                    names::parse("filter", &value, "plans")?;
+                    q.push(" AND plan = ").push_bind(value);
+                }
+                "unit" => {
+                    names::parse("filter", &value, "units")?;
+                    q.push(" AND unit = ").push_bind(value);
                 }
                 "period" => {
-                    q.push(" AND period = ").push_bind(term.value.clone());
+                    q.push(" AND period = ").push_bind(value);
                 }
-                "state" => {
-                    q.push(" AND state = ")
-                        .push_bind(term.value.to_ascii_lowercase());
-                }
-                "status" => {
-                    q.push(" AND status = ")
-                        .push_bind(term.value.to_ascii_lowercase());
+                "state" | "status" | "role" => {
+                    q.push(format!(" AND {} = ", term.field))
+                        .push_bind(value.to_ascii_lowercase());
                 }
                 other => {
                     return Err(ApiError::invalid(
@@ -158,6 +536,627 @@ impl Store {
             .fetch_all(&self.pool)
             .await
             .map_err(api_error)?;
+        self.with_evidence(rows).await
+    }
+
+    /// Every report of a plan, for supervision.
+    pub async fn reports_of_plan(&self, plan: &str) -> Result<Vec<Report>, ApiError> {
+        let rows: Vec<ReportRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM reports WHERE plan = $1 ORDER BY id"
+        ))
+        .bind(plan)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(api_error)?;
         Ok(rows.into_iter().map(Report::from).collect())
     }
+
+    /// One workflow step: checks the state, applies the change, appends a version and the
+    /// step's event, all in one transaction.
+    pub async fn step(
+        &self,
+        method: &str,
+        request_id: &str,
+        print: &[u8],
+        id: i64,
+        change: Change<'_>,
+    ) -> Result<Report, ApiError> {
+        let mut tx = self.begin().await?;
+        if let idempotency::Replay::Done(done) =
+            idempotency::claim::<Report>(&mut tx, method, request_id, print).await?
+        {
+            return Ok(done);
+        }
+        let row: Option<ReportRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM reports WHERE id = $1 FOR UPDATE"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(api_error)?;
+        let name = format!("reports/{id}");
+        let mut report = Report::from(row.ok_or_else(|| ApiError::not_found(name.clone()))?);
+        let step = change.step();
+        let from = ReportState::try_from(report.state).unwrap_or_default();
+        let next = domain::transition(&name, from, step)?;
+        let actor = change.actor();
+        let mut reason = String::new();
+        let mut signed = false;
+        let mut submit_date = None;
+        match &change {
+            Change::Update { patch, paths } => {
+                domain::apply_update(&mut report, patch, paths);
+                domain::check_figures_belong(&report)?;
+                // An edited report is a different report: the head signs again.
+                report.signature = None;
+            }
+            Change::Sign { .. } => signed = true,
+            Change::Submit { date, .. } => {
+                submit_date = Some(*date);
+                if report.role == UnitRole::Lead as i32 {
+                    report.contributions = sqlx::query_scalar(
+                        "SELECT 'reports/' || id FROM reports
+                         WHERE task = $1 AND period = $2 AND role = 'cooperating'
+                           AND state IN ('submitted', 'accepted') ORDER BY id",
+                    )
+                    .bind(&report.task)
+                    .bind(&report.period)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(api_error)?;
+                }
+            }
+            Change::Accept { reviewer } => {
+                report.reviewer = Some((*reviewer).clone());
+            }
+            Change::Return {
+                reviewer,
+                reason: why,
+            } => {
+                report.reviewer = Some((*reviewer).clone());
+                report.return_reason = (*why).to_string();
+                reason = (*why).to_string();
+            }
+        }
+        let status = ProgressStatus::try_from(report.status)
+            .ok()
+            .and_then(domain::status_str)
+            .unwrap_or("not_started");
+        let reviewer = report.reviewer.clone().unwrap_or_default();
+        let row: ReportRow = sqlx::query_as(&format!(
+            "UPDATE reports SET state = $2, status = $3, progress = $4, problems = $5,
+                 next_steps = $6, percent_complete = $7, drafter = $8, figures = $9,
+                 signer_name = CASE WHEN $10 THEN $11 WHEN $12 THEN '' ELSE signer_name END,
+                 signer_role = CASE WHEN $10 THEN $13 WHEN $12 THEN '' ELSE signer_role END,
+                 signed_at = CASE WHEN $10 THEN now() WHEN $12 THEN NULL ELSE signed_at END,
+                 submit_date = COALESCE(submit_date, $14),
+                 reviewer_name = $15, reviewer_role = $16, return_reason = $17,
+                 contributions = $18, version = version + 1, updated_at = now()
+             WHERE id = $1 RETURNING {COLUMNS}"
+        ))
+        .bind(id)
+        .bind(domain::state_str(next))
+        .bind(status)
+        .bind(&report.progress)
+        .bind(&report.problems)
+        .bind(&report.next_steps)
+        .bind(i32::try_from(report.percent_complete).unwrap_or(100))
+        .bind(&report.drafter)
+        .bind(figures_json(&report.figures))
+        .bind(signed)
+        .bind(&actor.name)
+        .bind(step == Step::Update)
+        .bind(&actor.role)
+        .bind(submit_date)
+        .bind(&reviewer.name)
+        .bind(&reviewer.role)
+        .bind(&report.return_reason)
+        .bind(&report.contributions)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(api_error)?;
+        let plan: String = sqlx::query_scalar("SELECT plan FROM reports WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(api_error)?;
+        let updated = Report::from(row);
+        append_version(&mut tx, &updated, step.action(), &actor, &reason).await?;
+        if let Some(kind) = step.event() {
+            append_event(
+                &mut tx,
+                NewEvent {
+                    kind,
+                    plan: &plan,
+                    period: &updated.period,
+                    task: &updated.task,
+                    assignment: &updated.assignment,
+                    report: &updated.name,
+                    detail: &reason,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+        idempotency::record(&mut tx, method, request_id, &updated).await?;
+        tx.commit().await.map_err(api_error)?;
+        self.events_written.notify_waiters();
+        Ok(updated)
+    }
+
+    pub async fn list_versions(
+        &self,
+        id: i64,
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<ReportVersion>, ApiError> {
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM reports WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(api_error)?;
+        if exists.is_none() {
+            return Err(ApiError::not_found(format!("reports/{id}")));
+        }
+        let rows: Vec<VersionRow> = sqlx::query_as(
+            "SELECT version, action, actor_name, actor_role, reason, snapshot, created_at
+                 FROM report_versions WHERE report = $1 AND version > $2
+                 ORDER BY version LIMIT $3",
+        )
+        .bind(id)
+        .bind(after.unwrap_or(0))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(api_error)?;
+        rows.into_iter()
+            .map(
+                |VersionRow {
+                     version,
+                     action,
+                     actor_name: name,
+                     actor_role: role,
+                     reason,
+                     snapshot,
+                     created_at: at,
+                 }| {
+                    Ok(ReportVersion {
+                        name: format!("reports/{id}/versions/{version}"),
+                        version: u32::try_from(version).unwrap_or(0),
+                        action,
+                        actor: actor(name, role),
+                        reason,
+                        report: Some(Report::decode(snapshot.as_slice()).map_err(|e| {
+                            ApiError::internal(format!("stored report version unreadable: {e}"))
+                        })?),
+                        create_time: Some(timestamp(at)),
+                    })
+                },
+            )
+            .collect()
+    }
+
+    pub async fn create_evidence(
+        &self,
+        request_id: &str,
+        print: &[u8],
+        report: i64,
+        evidence: &Evidence,
+        sha256: &str,
+    ) -> Result<Evidence, ApiError> {
+        let mut tx = self.begin().await?;
+        if let idempotency::Replay::Done(done) =
+            idempotency::claim::<Evidence>(&mut tx, "CreateEvidence", request_id, print).await?
+        {
+            return Ok(done);
+        }
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM reports WHERE id = $1 FOR UPDATE")
+                .bind(report)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(api_error)?;
+        let name = format!("reports/{report}");
+        let state =
+            domain::state_from_str(&state.ok_or_else(|| ApiError::not_found(name.clone()))?);
+        domain::transition(&name, state, Step::Update)?;
+        let row: EvidenceRow = sqlx::query_as(
+            "INSERT INTO evidence (report, filename, media_type, size_bytes, sha256, content)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             RETURNING id, report, filename, media_type, size_bytes, sha256, created_at",
+        )
+        .bind(report)
+        .bind(&evidence.filename)
+        .bind(&evidence.media_type)
+        .bind(i32::try_from(evidence.content.len()).unwrap_or(i32::MAX))
+        .bind(sha256)
+        .bind(&evidence.content)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(api_error)?;
+        let created = Evidence::from(row);
+        idempotency::record(&mut tx, "CreateEvidence", request_id, &created).await?;
+        tx.commit().await.map_err(api_error)?;
+        Ok(created)
+    }
+
+    pub async fn get_evidence(&self, report: i64, id: i64) -> Result<Evidence, ApiError> {
+        let row: Option<EvidenceRow> = sqlx::query_as(
+            "SELECT id, report, filename, media_type, size_bytes, sha256, created_at, content
+             FROM evidence WHERE report = $1 AND id = $2",
+        )
+        .bind(report)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(api_error)?;
+        row.map(Evidence::from)
+            .ok_or_else(|| ApiError::not_found(format!("reports/{report}/evidence/{id}")))
+    }
+
+    pub async fn create_extension(
+        &self,
+        request_id: &str,
+        print: &[u8],
+        e: &Extension,
+        due: NaiveDate,
+    ) -> Result<Extension, ApiError> {
+        let mut tx = self.begin().await?;
+        if let idempotency::Replay::Done(done) =
+            idempotency::claim::<Extension>(&mut tx, "CreateExtension", request_id, print).await?
+        {
+            return Ok(done);
+        }
+        let requester = e.requester.clone().unwrap_or_default();
+        let row: ExtensionRow = sqlx::query_as(&format!(
+            "INSERT INTO extensions (assignment, period, requested_due_date, reason,
+                                     requester_name, requester_role)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {EXTENSION_COLUMNS}"
+        ))
+        .bind(&e.assignment)
+        .bind(&e.period)
+        .bind(due)
+        .bind(&e.reason)
+        .bind(&requester.name)
+        .bind(&requester.role)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(api_error)?;
+        let created = Extension::from(row);
+        idempotency::record(&mut tx, "CreateExtension", request_id, &created).await?;
+        tx.commit().await.map_err(api_error)?;
+        Ok(created)
+    }
+
+    pub async fn decide_extension(
+        &self,
+        request_id: &str,
+        print: &[u8],
+        id: i64,
+        approve: bool,
+        decider: &Actor,
+        reason: &str,
+    ) -> Result<Extension, ApiError> {
+        let mut tx = self.begin().await?;
+        if let idempotency::Replay::Done(done) =
+            idempotency::claim::<Extension>(&mut tx, "DecideExtension", request_id, print).await?
+        {
+            return Ok(done);
+        }
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM extensions WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(api_error)?;
+        let name = format!("extensions/{id}");
+        match state.as_deref() {
+            None => return Err(ApiError::not_found(name)),
+            Some("pending") => {}
+            Some(other) => {
+                return Err(ApiError::FailedPrecondition {
+                    reason: "EXTENSION_DECIDED",
+                    message: format!("{name} was already {other}"),
+                });
+            }
+        }
+        let row: ExtensionRow = sqlx::query_as(&format!(
+            "UPDATE extensions SET state = $2, decider_name = $3, decider_role = $4,
+                 decision_reason = $5, decided_at = now()
+             WHERE id = $1 RETURNING {EXTENSION_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(if approve { "approved" } else { "rejected" })
+        .bind(&decider.name)
+        .bind(&decider.role)
+        .bind(reason)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(api_error)?;
+        let decided = Extension::from(row);
+        idempotency::record(&mut tx, "DecideExtension", request_id, &decided).await?;
+        tx.commit().await.map_err(api_error)?;
+        Ok(decided)
+    }
+
+    pub async fn list_extensions(
+        &self,
+        terms: &[Term],
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Extension>, ApiError> {
+        let mut q = QueryBuilder::<Postgres>::new(format!(
+            "SELECT {EXTENSION_COLUMNS} FROM extensions WHERE true"
+        ));
+        if let Some(after) = after {
+            q.push(" AND id > ").push_bind(after);
+        }
+        for term in terms {
+            let value = term.value.clone();
+            match term.field.as_str() {
+                "assignment" => {
+                    names::parse("filter", &value, "assignments")?;
+                    q.push(" AND assignment = ").push_bind(value);
+                }
+                "period" => {
+                    q.push(" AND period = ").push_bind(value);
+                }
+                "state" => {
+                    let state = value.to_ascii_lowercase();
+                    let state = state
+                        .strip_prefix("extension_")
+                        .unwrap_or(&state)
+                        .to_string();
+                    q.push(" AND state = ").push_bind(state);
+                }
+                other => {
+                    return Err(ApiError::invalid(
+                        "filter",
+                        format!("{other:?} is not filterable"),
+                    ));
+                }
+            }
+        }
+        q.push(" ORDER BY id LIMIT ").push_bind(limit);
+        let rows: Vec<ExtensionRow> = q
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(api_error)?;
+        Ok(rows.into_iter().map(Extension::from).collect())
+    }
+
+    /// Approved extensions of these assignments: the latest decision per assignment and period.
+    pub async fn approved_extensions(
+        &self,
+        assignments: &[String],
+    ) -> Result<HashMap<(String, String), NaiveDate>, ApiError> {
+        let rows: Vec<(String, String, NaiveDate)> = sqlx::query_as(
+            "SELECT DISTINCT ON (assignment, period) assignment, period, requested_due_date
+             FROM extensions WHERE state = 'approved' AND assignment = ANY($1)
+             ORDER BY assignment, period, decided_at DESC",
+        )
+        .bind(assignments)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(api_error)?;
+        Ok(rows.into_iter().map(|(a, p, d)| ((a, p), d)).collect())
+    }
+
+    pub async fn settings(&self, plan: &str) -> Result<Settings, ApiError> {
+        let row: Option<(i32, i32, i32)> = sqlx::query_as(
+            "SELECT red_after_overdue_days, red_after_behind_periods, pace_tolerance_percent
+             FROM supervision_settings WHERE plan = $1",
+        )
+        .bind(plan)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(api_error)?;
+        Ok(row.map_or_else(Settings::default, |(a, b, c)| Settings {
+            red_after_overdue_days: a,
+            red_after_behind_periods: b,
+            pace_tolerance_percent: c,
+        }))
+    }
+
+    pub async fn update_settings(
+        &self,
+        request_id: &str,
+        print: &[u8],
+        plan: &str,
+        s: &SupervisionSettings,
+    ) -> Result<SupervisionSettings, ApiError> {
+        let mut tx = self.begin().await?;
+        if let idempotency::Replay::Done(done) = idempotency::claim::<SupervisionSettings>(
+            &mut tx,
+            "UpdateSupervisionSettings",
+            request_id,
+            print,
+        )
+        .await?
+        {
+            return Ok(done);
+        }
+        sqlx::query(
+            "INSERT INTO supervision_settings (plan, red_after_overdue_days,
+                 red_after_behind_periods, pace_tolerance_percent)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (plan) DO UPDATE SET red_after_overdue_days = $2,
+                 red_after_behind_periods = $3, pace_tolerance_percent = $4, updated_at = now()",
+        )
+        .bind(plan)
+        .bind(s.red_after_overdue_days)
+        .bind(s.red_after_behind_periods)
+        .bind(s.pace_tolerance_percent)
+        .execute(&mut *tx)
+        .await
+        .map_err(api_error)?;
+        idempotency::record(&mut tx, "UpdateSupervisionSettings", request_id, s).await?;
+        tx.commit().await.map_err(api_error)?;
+        Ok(s.clone())
+    }
+
+    /// Records what supervision saw on `as_of` and appends an event for every task whose light
+    /// changed and every item newly overdue. An observation older than the last one recorded
+    /// for the plan changes nothing: events follow the calendar forwards only.
+    pub async fn observe(
+        &self,
+        plan: &str,
+        as_of: NaiveDate,
+        period_lights: Option<(&str, &[TaskLight])>,
+        overdue: &[OverdueItem],
+    ) -> Result<(), ApiError> {
+        let mut tx = self.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('duban.reporting.observe.' || $1))")
+            .bind(plan)
+            .execute(&mut *tx)
+            .await
+            .map_err(api_error)?;
+        let last: Option<NaiveDate> =
+            sqlx::query_scalar("SELECT as_of FROM observed_through WHERE plan = $1")
+                .bind(plan)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(api_error)?;
+        if last.is_some_and(|last| as_of < last) {
+            return Ok(());
+        }
+        let mut wrote = false;
+        if let Some((period, lights)) = period_lights {
+            for l in lights {
+                let light = domain::light_str(Light::try_from(l.light).unwrap_or_default());
+                let before: Option<String> = sqlx::query_scalar(
+                    "SELECT value FROM observed
+                     WHERE plan = $1 AND period = $2 AND kind = 'light' AND subject = $3",
+                )
+                .bind(plan)
+                .bind(period)
+                .bind(&l.task)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(api_error)?;
+                if before.as_deref().unwrap_or("none") == light {
+                    continue;
+                }
+                sqlx::query(
+                    "INSERT INTO observed (plan, period, kind, subject, value)
+                     VALUES ($1, $2, 'light', $3, $4)
+                     ON CONFLICT (plan, period, kind, subject) DO UPDATE SET value = $4",
+                )
+                .bind(plan)
+                .bind(period)
+                .bind(&l.task)
+                .bind(light)
+                .execute(&mut *tx)
+                .await
+                .map_err(api_error)?;
+                append_event(
+                    &mut tx,
+                    NewEvent {
+                        kind: "light_changed",
+                        plan,
+                        period,
+                        task: &l.task,
+                        light,
+                        detail: &l.reasons.join("；"),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+                wrote = true;
+            }
+        }
+        for o in overdue {
+            let inserted = sqlx::query(
+                "INSERT INTO observed (plan, period, kind, subject, value)
+                 VALUES ($1, $2, 'overdue', $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(plan)
+            .bind(&o.period)
+            .bind(&o.assignment)
+            .bind(&o.due_date)
+            .execute(&mut *tx)
+            .await
+            .map_err(api_error)?
+            .rows_affected();
+            if inserted == 1 {
+                append_event(
+                    &mut tx,
+                    NewEvent {
+                        kind: "item_overdue",
+                        plan,
+                        period: &o.period,
+                        task: &o.task,
+                        assignment: &o.assignment,
+                        report: &o.report,
+                        detail: &format!("{}应于{}前报送", o.unit_display_name, o.due_date),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+                wrote = true;
+            }
+        }
+        sqlx::query(
+            "INSERT INTO observed_through (plan, as_of) VALUES ($1, $2)
+             ON CONFLICT (plan) DO UPDATE SET as_of = $2",
+        )
+        .bind(plan)
+        .bind(as_of)
+        .execute(&mut *tx)
+        .await
+        .map_err(api_error)?;
+        tx.commit().await.map_err(api_error)?;
+        if wrote {
+            self.events_written.notify_waiters();
+        }
+        Ok(())
+    }
+
+    pub async fn events_after(
+        &self,
+        after: i64,
+        plan: &str,
+        limit: i64,
+    ) -> Result<Vec<Event>, ApiError> {
+        let rows: Vec<EventRow> = sqlx::query_as(
+            "SELECT position, kind, plan, period, task, assignment, report, light, detail,
+                    created_at
+             FROM events WHERE position > $1 AND ($2 = '' OR plan = $2)
+             ORDER BY position LIMIT $3",
+        )
+        .bind(after)
+        .bind(plan)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(api_error)?;
+        Ok(rows.into_iter().map(Event::from).collect())
+    }
+}
+
+async fn append_version(
+    tx: &mut Transaction<'_, Postgres>,
+    report: &Report,
+    action: &str,
+    actor: &Actor,
+    reason: &str,
+) -> Result<(), ApiError> {
+    let id = names::parse("name", &report.name, "reports")?;
+    sqlx::query(
+        "INSERT INTO report_versions (report, version, action, actor_name, actor_role, reason,
+                                      snapshot)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(i32::try_from(report.version).unwrap_or(i32::MAX))
+    .bind(action)
+    .bind(&actor.name)
+    .bind(&actor.role)
+    .bind(reason)
+    .bind(report.encode_to_vec())
+    .execute(&mut **tx)
+    .await
+    .map_err(api_error)?;
+    Ok(())
 }

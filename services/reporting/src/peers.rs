@@ -1,0 +1,176 @@
+//! What reporting reads from its peers: assignments (who answers for what, the reporting
+//! schedule) and targets (the plan, its tasks and their indicators).
+
+use duban_kit::peer::{PeerChannel, PropagateTrace};
+use duban_proto::{
+    ApiError,
+    v1::{
+        Assignment, GetPlanRequest, GetReportingScheduleRequest, ListAssignmentsRequest,
+        ListTasksRequest, Plan, ReportingSchedule, UnitRole,
+        assignments_service_client::AssignmentsServiceClient,
+        targets_service_client::TargetsServiceClient,
+    },
+};
+use tonic::{Code, Status, transport::Channel};
+
+use crate::domain::{Due, Duty, TaskInfo};
+
+#[derive(Clone)]
+pub struct Peers {
+    targets: TargetsServiceClient<PeerChannel>,
+    assignments: AssignmentsServiceClient<PeerChannel>,
+}
+
+/// A peer's refusal as this service reports it: the caller asked for something that does not
+/// exist, or a peer is down (retry), or something is wrong on our side.
+fn peer_error(peer: &str, resource: &str, status: Status) -> ApiError {
+    match status.code() {
+        Code::NotFound => ApiError::not_found(resource),
+        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => {
+            ApiError::unavailable(format!("the {peer} service is unavailable; retry later"))
+        }
+        code => ApiError::internal(format!("{peer} answered {code:?}: {}", status.message())),
+    }
+}
+
+impl Peers {
+    pub fn new(targets: Channel, assignments: Channel) -> Self {
+        Self {
+            targets: TargetsServiceClient::with_interceptor(targets, PropagateTrace),
+            assignments: AssignmentsServiceClient::with_interceptor(assignments, PropagateTrace),
+        }
+    }
+
+    /// One assignment by name. The assignments API has no GetAssignment yet; a page of one
+    /// that starts right before the id returns exactly that row when it exists.
+    pub async fn assignment(&self, name: &str) -> Result<Assignment, ApiError> {
+        let id = duban_kit::names::parse("report.assignment", name, "assignments")?;
+        let page = self
+            .assignments
+            .clone()
+            .list_assignments(ListAssignmentsRequest {
+                page_size: 1,
+                page_token: if id > 1 {
+                    duban_kit::list::next_page_token(id - 1, "")
+                } else {
+                    String::new()
+                },
+                filter: String::new(),
+            })
+            .await
+            .map_err(|s| peer_error("assignments", name, s))?
+            .into_inner();
+        page.assignments
+            .into_iter()
+            .find(|a| a.name == name)
+            .ok_or_else(|| ApiError::not_found(name))
+    }
+
+    pub async fn plan(&self, plan: &str) -> Result<Plan, ApiError> {
+        Ok(self
+            .targets
+            .clone()
+            .get_plan(GetPlanRequest {
+                name: plan.to_string(),
+            })
+            .await
+            .map_err(|s| peer_error("targets", plan, s))?
+            .into_inner())
+    }
+
+    /// The plan's reporting periods with their due dates; none when the plan has no schedule.
+    pub async fn schedule(&self, plan: &str) -> Result<Vec<Due>, ApiError> {
+        let name = format!("{plan}/reportingSchedule");
+        let schedule: ReportingSchedule = match self
+            .assignments
+            .clone()
+            .get_reporting_schedule(GetReportingScheduleRequest { name: name.clone() })
+            .await
+        {
+            Ok(s) => s.into_inner(),
+            Err(s) if s.code() == Code::NotFound => return Ok(Vec::new()),
+            Err(s) => return Err(peer_error("assignments", &name, s)),
+        };
+        schedule
+            .periods
+            .iter()
+            .map(|p| {
+                chrono::NaiveDate::parse_from_str(&p.due_date, "%Y-%m-%d")
+                    .map(|due| Due {
+                        period: p.period.clone(),
+                        due,
+                    })
+                    .map_err(|_| {
+                        ApiError::internal(format!("{name}: due date {:?} unreadable", p.due_date))
+                    })
+            })
+            .collect()
+    }
+
+    pub async fn duties(&self, plan: &str) -> Result<Vec<Duty>, ApiError> {
+        let mut out = Vec::new();
+        let mut page_token = String::new();
+        let filter = format!("plan=\"{plan}\"");
+        loop {
+            let page = self
+                .assignments
+                .clone()
+                .list_assignments(ListAssignmentsRequest {
+                    page_size: 1000,
+                    page_token,
+                    filter: filter.clone(),
+                })
+                .await
+                .map_err(|s| peer_error("assignments", plan, s))?
+                .into_inner();
+            out.extend(page.assignments.into_iter().map(|a| Duty {
+                role: UnitRole::try_from(a.role).unwrap_or_default(),
+                assignment: a.name,
+                task: a.task,
+                unit: a.unit,
+                unit_display_name: a.unit_display_name,
+                level: a.level,
+            }));
+            if page.next_page_token.is_empty() {
+                return Ok(out);
+            }
+            page_token = page.next_page_token;
+        }
+    }
+
+    pub async fn tasks(&self, plan: &str) -> Result<Vec<TaskInfo>, ApiError> {
+        let mut out = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page = self
+                .targets
+                .clone()
+                .list_tasks(ListTasksRequest {
+                    parent: plan.to_string(),
+                    page_size: 1000,
+                    page_token,
+                    filter: String::new(),
+                })
+                .await
+                .map_err(|s| peer_error("targets", plan, s))?
+                .into_inner();
+            out.extend(page.tasks.into_iter().map(|t| {
+                TaskInfo {
+                    section: t.section_path.first().cloned().unwrap_or_default(),
+                    indicators: t
+                        .indicators
+                        .into_iter()
+                        .filter_map(|i| i.quantity.map(|q| (i.name, q)))
+                        .collect(),
+                    name: t.name,
+                    number: t.number,
+                    text: t.text,
+                }
+            }));
+            if page.next_page_token.is_empty() {
+                return Ok(out);
+            }
+            page_token = page.next_page_token;
+        }
+    }
+}
