@@ -3,11 +3,11 @@
 use duban_db::idempotency;
 use duban_kit::{list, names};
 use duban_proto::v1::{
-    CreateAssignmentsRequest, CreateAssignmentsResponse, GetReportingScheduleRequest,
-    GetUnitRequest, ListAssignmentsRequest, ListAssignmentsResponse, ListLedgerRequest,
-    ListLedgerResponse, ListUnitLoadsRequest, ListUnitLoadsResponse, ListUnitsRequest,
-    ListUnitsResponse, MergeUnitsRequest, ReportingSchedule, Unit, UpdateReportingScheduleRequest,
-    assignments_service_server::AssignmentsService,
+    Assignment, CreateAssignmentsRequest, CreateAssignmentsResponse, GetAssignmentRequest,
+    GetReportingScheduleRequest, GetUnitRequest, ListAssignmentsRequest, ListAssignmentsResponse,
+    ListLedgerRequest, ListLedgerResponse, ListUnitLoadsRequest, ListUnitLoadsResponse,
+    ListUnitsRequest, ListUnitsResponse, MergeUnitsRequest, ReportingSchedule, Unit,
+    UpdateReportingScheduleRequest, assignments_service_server::AssignmentsService,
 };
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
@@ -34,6 +34,14 @@ const ASSIGNMENT_FILTERS: &[&str] = &["unit", "unit_name", "plan", "task", "role
 
 #[tonic::async_trait]
 impl AssignmentsService for Assignments {
+    async fn get_assignment(
+        &self,
+        request: Request<GetAssignmentRequest>,
+    ) -> Result<Response<Assignment>, Status> {
+        let id = names::parse("name", &request.get_ref().name, "assignments")?;
+        Ok(Response::new(self.store.get_assignment(id).await?))
+    }
+
     async fn get_unit(&self, request: Request<GetUnitRequest>) -> Result<Response<Unit>, Status> {
         let id = names::parse("name", &request.get_ref().name, "units")?;
         Ok(Response::new(self.store.get_unit(id).await?))

@@ -173,6 +173,18 @@ impl Store {
         Ok(response)
     }
 
+    pub async fn get_assignment(&self, id: i64) -> Result<Assignment, ApiError> {
+        let row: Option<AssignmentRow> = sqlx::query_as(&format!(
+            "SELECT {ASSIGNMENT_COLUMNS} FROM assignments a JOIN units u ON u.id = a.unit_id WHERE a.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(api_error)?;
+        row.map(Assignment::from)
+            .ok_or_else(|| ApiError::not_found(format!("assignments/{id}")))
+    }
+
     pub async fn get_unit(&self, id: i64) -> Result<Unit, ApiError> {
         let row: Option<UnitRow> = sqlx::query_as(&format!(
             "SELECT {UNIT_COLUMNS} FROM units u WHERE u.id = $1"

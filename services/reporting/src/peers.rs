@@ -5,8 +5,8 @@ use duban_kit::peer::{PeerChannel, PropagateTrace};
 use duban_proto::{
     ApiError,
     v1::{
-        Assignment, GetPlanRequest, GetReportingScheduleRequest, ListAssignmentsRequest,
-        ListTasksRequest, Plan, ReportingSchedule, UnitRole,
+        Assignment, GetAssignmentRequest, GetPlanRequest, GetReportingScheduleRequest,
+        ListAssignmentsRequest, ListTasksRequest, Plan, ReportingSchedule, UnitRole,
         assignments_service_client::AssignmentsServiceClient,
         targets_service_client::TargetsServiceClient,
     },
@@ -44,26 +44,16 @@ impl Peers {
     /// One assignment by name. The assignments API has no GetAssignment yet; a page of one
     /// that starts right before the id returns exactly that row when it exists.
     pub async fn assignment(&self, name: &str) -> Result<Assignment, ApiError> {
-        let id = duban_kit::names::parse("report.assignment", name, "assignments")?;
-        let page = self
+        duban_kit::names::parse("report.assignment", name, "assignments")?;
+        Ok(self
             .assignments
             .clone()
-            .list_assignments(ListAssignmentsRequest {
-                page_size: 1,
-                page_token: if id > 1 {
-                    duban_kit::list::next_page_token(id - 1, "")
-                } else {
-                    String::new()
-                },
-                filter: String::new(),
+            .get_assignment(GetAssignmentRequest {
+                name: name.to_string(),
             })
             .await
             .map_err(|s| peer_error("assignments", name, s))?
-            .into_inner();
-        page.assignments
-            .into_iter()
-            .find(|a| a.name == name)
-            .ok_or_else(|| ApiError::not_found(name))
+            .into_inner())
     }
 
     pub async fn plan(&self, plan: &str) -> Result<Plan, ApiError> {

@@ -5,13 +5,15 @@ mod echo;
 mod extraction;
 mod load;
 mod pgbench;
+mod province;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use duban_cli::stack::{Service, Stack, StackConfig};
 use duban_proto::v1::{
-    CreatePlanRequest, CreateReportRequest, EchoRequest, GetTaskRequest, ListTasksRequest, Plan,
-    ProgressStatus, Report, Task, echo_service_client::EchoServiceClient,
+    AssignmentInput, CreateAssignmentsRequest, CreatePlanRequest, CreateReportRequest, EchoRequest,
+    GetTaskRequest, ListTasksRequest, Plan, ProgressStatus, Report, Task, UnitRole,
+    assignments_service_client::AssignmentsServiceClient, echo_service_client::EchoServiceClient,
     reporting_service_client::ReportingServiceClient, targets_service_client::TargetsServiceClient,
 };
 use tokio_util::sync::CancellationToken;
@@ -35,6 +37,16 @@ pub struct Args {
     /// Folder of documents for the extraction figure.
     #[arg(long, default_value = "seeds")]
     seeds: PathBuf,
+    /// Province-scale data: districts, each with --plans plans of --tasks tasks and
+    /// --quarters quarters of signed, submitted reports (100 districts is a province).
+    #[arg(long, default_value_t = 5)]
+    districts: usize,
+    #[arg(long, default_value_t = 3)]
+    plans: usize,
+    #[arg(long, default_value_t = 200)]
+    tasks: usize,
+    #[arg(long, default_value_t = 4)]
+    quarters: usize,
 }
 
 fn ratio(value: f64, baseline: f64) -> String {
@@ -88,7 +100,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let bench_db = format!("duban_bench_{}", std::process::id());
     duban_pg::ensure_database(&database.url, &bench_db).await?;
     let url = duban_pg::with_database(&database.url, &bench_db);
-    let result = services(&url, concurrency, duration).await;
+    let scale = province::Scale {
+        districts: args.districts,
+        plans: args.plans,
+        tasks: args.tasks,
+        quarters: args.quarters.clamp(1, 4),
+    };
+    let result = services(&url, concurrency, duration, scale).await;
     drop_database(&database.url, &bench_db).await;
     result
 }
@@ -102,17 +120,50 @@ async fn drop_database(server: &str, name: &str) {
     }
 }
 
-async fn services(url: &str, concurrency: usize, duration: Duration) -> anyhow::Result<()> {
+async fn services(
+    url: &str,
+    concurrency: usize,
+    duration: Duration,
+    scale: province::Scale,
+) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let mut config = StackConfig::ephemeral(url);
     config.metrics_addrs = Default::default();
     let stack = Stack::start(config).await?;
     stack.wait_serving(Duration::from_secs(30)).await?;
     let echo_addr = echo::start(shutdown.clone()).await?;
-    let result = measure(&stack, echo_addr, url, concurrency, duration).await;
+    let mut result = measure(&stack, echo_addr, url, concurrency, duration).await;
+    if result.is_ok() && scale.districts > 0 {
+        result = supervision(&stack, scale, concurrency).await;
+    }
     shutdown.cancel();
     stack.stop().await?;
     result
+}
+
+async fn supervision(
+    stack: &Stack,
+    scale: province::Scale,
+    concurrency: usize,
+) -> anyhow::Result<()> {
+    println!(
+        "province data       {} districts x {} plans x {} tasks x {} quarters ...",
+        scale.districts, scale.plans, scale.tasks, scale.quarters
+    );
+    let data = province::generate(stack, scale, concurrency).await?;
+    println!(
+        "                    {} reports created, signed and submitted in {:.0} s ({:.0} reports/s)",
+        data.reports,
+        data.seconds,
+        data.reports as f64 / data.seconds.max(1e-9)
+    );
+    for (query, p95) in province::queries(stack, &data, 20).await? {
+        println!(
+            "{query:<20}p95 {:>8.1} ms   (bar: 200 ms)",
+            p95.as_secs_f64() * 1e3
+        );
+    }
+    Ok(())
 }
 
 async fn measure(
@@ -235,15 +286,79 @@ async fn measure(
     })
     .await??;
     println!("pgbench inserts     {inserts:>9.0} tx/s (baseline)");
+    // Real assignments to report on: report writes look the assignment and schedule up.
+    let writable = 2000;
+    let write_plan = targets
+        .create_plan(CreatePlanRequest {
+            plan: Some(Plan {
+                title: "bench writes".into(),
+                year: 2025,
+                level: "区".into(),
+                ..Default::default()
+            }),
+            tasks: (0..writable)
+                .map(|i| Task {
+                    text: format!("写入任务{i}"),
+                    ..Default::default()
+                })
+                .collect(),
+            request_id: String::new(),
+        })
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    let mut task_names = Vec::with_capacity(writable);
+    let mut token = String::new();
+    loop {
+        let page = targets
+            .list_tasks(ListTasksRequest {
+                parent: write_plan.name.clone(),
+                page_size: 1000,
+                page_token: token,
+                ..Default::default()
+            })
+            .await
+            .map_err(status_error)?
+            .into_inner();
+        task_names.extend(page.tasks.into_iter().map(|t| t.name));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    let assignments =
+        AssignmentsServiceClient::new(connect(stack.url(Service::Assignments)).await?);
+    let mut assignment_names = Vec::with_capacity(task_names.len());
+    for (i, task) in task_names.into_iter().enumerate() {
+        let created = assignments
+            .clone()
+            .create_assignments(CreateAssignmentsRequest {
+                task,
+                assignments: vec![AssignmentInput {
+                    written_name: format!("压测单位{}", i % 50),
+                    role: UnitRole::Lead as i32,
+                    ..Default::default()
+                }],
+                request_id: String::new(),
+            })
+            .await
+            .map_err(status_error)?
+            .into_inner();
+        assignment_names.extend(created.assignments.into_iter().map(|a| a.name));
+    }
+    let assignment_names = Arc::new(assignment_names);
     let reporting = ReportingServiceClient::new(connect(stack.url(Service::Reporting)).await?);
     let writes = load::drive(concurrency, duration, move |w, n| {
         let mut reporting = reporting.clone();
+        let slot = w + n * concurrency;
+        let assignment = assignment_names[slot % assignment_names.len()].clone();
+        let quarter = slot / assignment_names.len() + 1;
         async move {
             reporting
                 .create_report(CreateReportRequest {
                     report: Some(Report {
-                        assignment: format!("assignments/{}", w * 10_000_000 + n + 1),
-                        period: "2025Q2".into(),
+                        assignment,
+                        period: format!("2025Q{quarter}"),
                         status: ProgressStatus::OnPace as i32,
                         progress: "按序时推进".into(),
                         ..Default::default()
