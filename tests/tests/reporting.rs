@@ -569,7 +569,7 @@ async fn two_quarters_of_seed_003_from_reports_to_the_bulletin() {
         value: target.value * 0.1,
         as_of: "2025-09-30".into(),
     }];
-    file(&set, e3, "2025-10-09").await;
+    let e3 = file(&set, e3, "2025-10-09").await;
     // F asks for more time and gets it.
     let ext = set
         .reporting
@@ -642,6 +642,33 @@ async fn two_quarters_of_seed_003_from_reports_to_the_bulletin() {
     assert!(seen.iter().any(|e| e.kind == EventKind::LightChanged as i32
         && e.task == b.task
         && e.light == Light::Red as i32));
+
+    // Report once: an accepted report's figure reaches targets as an observation.
+    let mut observed = Vec::new();
+    for _ in 0..200 {
+        observed = set
+            .targets
+            .clone()
+            .list_observations(duban_proto::v1::ListObservationsRequest {
+                parent: e_indicator.name.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .observations;
+        if !observed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(observed.len(), 1, "one observation per accepted figure");
+    assert_eq!(
+        (observed[0].source.as_str(), observed[0].as_of.as_str()),
+        (e3.name.as_str(), "2025-09-30")
+    );
+    let value = observed[0].quantity.as_ref().unwrap().value;
+    assert!((value - target.value * 0.1).abs() < 1e-9);
     set.stop().await;
 }
 

@@ -4,6 +4,7 @@
 
 mod bulletin;
 mod domain;
+mod figures;
 mod grpc;
 mod peers;
 mod store;
@@ -108,10 +109,17 @@ impl Application {
             peer::channel(&self.config.assignments_url, peer_timeout)?,
         );
         let store = store::Store::new(self.bound.pool.clone());
+        let figures = tokio::spawn(figures::run(store.clone(), peers.clone(), shutdown.clone()));
         let api = ReportingServiceServer::new(grpc::Reporting::new(store, peers, shutdown.clone()))
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
-        self.bound
-            .serve(tonic::service::Routes::new(api), shutdown)
-            .await
+        let served = self
+            .bound
+            .serve(tonic::service::Routes::new(api), shutdown.clone())
+            .await;
+        shutdown.cancel();
+        if let Err(err) = figures.await {
+            tracing::error!(error = %err, "the figures hand-off stopped abnormally");
+        }
+        served
     }
 }

@@ -5,8 +5,9 @@ use duban_kit::peer::{PeerChannel, PropagateTrace};
 use duban_proto::{
     ApiError,
     v1::{
-        Assignment, GetAssignmentRequest, GetPlanRequest, GetReportingScheduleRequest,
-        ListAssignmentsRequest, ListTasksRequest, Plan, ReportingSchedule, UnitRole,
+        Assignment, CreateObservationRequest, GetAssignmentRequest, GetPlanRequest,
+        GetReportingScheduleRequest, ListAssignmentsRequest, ListTasksRequest, Observation, Plan,
+        Quantity, ReportingSchedule, UnitRole,
         assignments_service_client::AssignmentsServiceClient,
         targets_service_client::TargetsServiceClient,
     },
@@ -54,6 +55,34 @@ impl Peers {
             .await
             .map_err(|s| peer_error("assignments", name, s))?
             .into_inner())
+    }
+
+    /// Records a reported figure as an observation of its indicator in the targets service.
+    pub async fn record_observation(
+        &self,
+        indicator: &str,
+        value: f64,
+        as_of: &str,
+        report: &str,
+        request_id: &str,
+    ) -> Result<(), Status> {
+        self.targets
+            .clone()
+            .create_observation(CreateObservationRequest {
+                parent: indicator.to_string(),
+                observation: Some(Observation {
+                    quantity: Some(Quantity {
+                        value,
+                        ..Default::default()
+                    }),
+                    as_of: as_of.to_string(),
+                    source: report.to_string(),
+                    ..Default::default()
+                }),
+                request_id: request_id.to_string(),
+            })
+            .await
+            .map(|_| ())
     }
 
     pub async fn plan(&self, plan: &str) -> Result<Plan, ApiError> {

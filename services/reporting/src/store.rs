@@ -28,10 +28,17 @@ pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
 }
 
 #[derive(Serialize, Deserialize)]
-struct FigureJson {
-    indicator: String,
-    value: f64,
-    as_of: String,
+pub struct FigureJson {
+    pub indicator: String,
+    pub value: f64,
+    pub as_of: String,
+}
+
+/// An accepted report whose figures targets has not yet received.
+pub struct AcceptedFigures {
+    pub position: i64,
+    pub report: String,
+    pub figures: Vec<FigureJson>,
 }
 
 fn figures_json(figures: &[Figure]) -> serde_json::Value {
@@ -1159,4 +1166,39 @@ async fn append_version(
     .await
     .map_err(api_error)?;
     Ok(())
+}
+
+impl Store {
+    /// The next report_accepted events past the figures cursor, with their reports' figures.
+    pub async fn accepted_figures_after_cursor(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<AcceptedFigures>, sqlx::Error> {
+        let rows: Vec<(i64, String, serde_json::Value)> = sqlx::query_as(
+            "SELECT e.position, e.report, coalesce(r.figures, '[]'::jsonb)
+             FROM events e LEFT JOIN reports r ON 'reports/' || r.id = e.report
+             WHERE e.kind = 'report_accepted'
+               AND e.position > (SELECT position FROM figures_cursor)
+             ORDER BY e.position LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(position, report, figures)| AcceptedFigures {
+                position,
+                report,
+                figures: serde_json::from_value(figures).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    pub async fn advance_figures_cursor(&self, position: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE figures_cursor SET position = greatest(position, $1)")
+            .bind(position)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
