@@ -1183,3 +1183,40 @@ async fn a_subscriber_resumes_from_the_last_position_it_saw() {
     drop(resumed);
     set.stop().await;
 }
+
+#[tokio::test]
+async fn the_supervision_sweep_announces_overdue_items_to_subscribers() {
+    let mut config =
+        duban_cli::stack::StackConfig::ephemeral(&duban_testkit::fresh_database().await);
+    config.reporting_sweep_seconds = 1;
+    let set = TestSet::start_with(config).await;
+    let doc = set.ingest_seed(SEED_DECOMPOSITION).await;
+    let doc = set.wait_delivered(&doc.name, Duration::from_secs(60)).await;
+    let plan = doc.plans[2].clone();
+    let mut stream = set
+        .reporting
+        .clone()
+        .subscribe_events(SubscribeEventsRequest {
+            after: 0,
+            plan: plan.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // Nobody asks for lights or overdue lists: the sweep finds the 2025 reports nobody filed.
+    let event = tokio::time::timeout(Duration::from_secs(60), stream.next())
+        .await
+        .expect("an event within a minute")
+        .unwrap()
+        .unwrap();
+    assert!(
+        [
+            EventKind::ItemOverdue as i32,
+            EventKind::LightChanged as i32
+        ]
+        .contains(&event.kind),
+        "{event:?}"
+    );
+    assert_eq!(event.plan, plan);
+    set.stop().await;
+}

@@ -23,6 +23,8 @@ pub struct StackConfig {
     pub options: ServerOptions,
     /// The unit registry data file; the one shipped for the seeds when None.
     pub units_file: Option<std::path::PathBuf>,
+    /// Seconds between the reporting service's supervision sweeps; 0 turns them off.
+    pub reporting_sweep_seconds: u64,
 }
 
 impl StackConfig {
@@ -38,6 +40,7 @@ impl StackConfig {
             metrics_addrs: [MetricsAddr(Some(any)); 4],
             options: ServerOptions::default(),
             units_file: None,
+            reporting_sweep_seconds: 3600,
         }
     }
 }
@@ -201,6 +204,7 @@ impl Stack {
                         assignments_url: self.url(Service::Assignments),
                         db_connections: 10,
                         metrics_addr,
+                        sweep_seconds: c.reporting_sweep_seconds,
                     },
                     options,
                 )

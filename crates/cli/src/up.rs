@@ -46,6 +46,9 @@ pub struct Args {
     assignments_addr: SocketAddr,
     #[arg(long, env = "DUBAN_REPORTING_ADDR", default_value = "127.0.0.1:50054")]
     reporting_addr: SocketAddr,
+    /// Seconds between supervision sweeps (overdue and light events); 0 turns them off.
+    #[arg(long, env = "DUBAN_REPORTING_SWEEP_SECONDS", default_value_t = 3600)]
+    reporting_sweep_seconds: u64,
     /// Unit registry data file (see services/assignments/data/units.tsv).
     #[arg(long, env = "DUBAN_UNITS_FILE")]
     units_file: Option<PathBuf>,
@@ -99,6 +102,7 @@ pub async fn migrate(database_url: String) -> anyhow::Result<()> {
         assignments_url: String::new(),
         db_connections: 1,
         metrics_addr: MetricsAddr(None),
+        sweep_seconds: 0,
     })
     .await?;
     duban_ingest::Application::migrate(&duban_ingest::Config {
@@ -137,6 +141,7 @@ pub async fn run(args: Args, shutdown: CancellationToken) -> anyhow::Result<()> 
         ],
         options: ServerOptions::default(),
         units_file: args.units_file.clone(),
+        reporting_sweep_seconds: args.reporting_sweep_seconds,
     })
     .await?;
     let result = serve(&stack, &args, &shutdown).await;

@@ -32,6 +32,7 @@ use crate::{
     store::{Change, Store},
 };
 
+#[derive(Clone)]
 pub struct Reporting {
     store: Store,
     peers: Peers,
@@ -48,7 +49,18 @@ impl Reporting {
     }
 
     /// Everything the supervision rules need about one plan.
-    async fn snapshot(&self, plan: &str) -> Result<(Snapshot, duban_proto::v1::Plan), ApiError> {
+    pub(crate) fn peers(&self) -> &Peers {
+        &self.peers
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(crate) async fn snapshot(
+        &self,
+        plan: &str,
+    ) -> Result<(Snapshot, duban_proto::v1::Plan), ApiError> {
         let (info, tasks, duties, schedule, reports, settings) = tokio::try_join!(
             self.peers.plan(plan),
             self.peers.tasks(plan),
@@ -92,7 +104,7 @@ impl Reporting {
 }
 
 /// Today in China Standard Time, whatever the server's clock zone.
-fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 

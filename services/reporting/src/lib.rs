@@ -8,6 +8,7 @@ mod figures;
 mod grpc;
 mod peers;
 mod store;
+mod watch;
 
 use std::{net::SocketAddr, time::Duration};
 
@@ -64,6 +65,10 @@ pub struct Config {
         default_value = "127.0.0.1:9104"
     )]
     pub metrics_addr: MetricsAddr,
+    /// Seconds between supervision sweeps that record overdue items and light changes as
+    /// events; 0 turns the sweep off.
+    #[arg(long, env = "DUBAN_REPORTING_SWEEP_SECONDS", default_value_t = 3600)]
+    pub sweep_seconds: u64,
 }
 
 /// A bound, migrated, not yet serving reporting service.
@@ -110,13 +115,25 @@ impl Application {
         );
         let store = store::Store::new(self.bound.pool.clone());
         let figures = tokio::spawn(figures::run(store.clone(), peers.clone(), shutdown.clone()));
-        let api = ReportingServiceServer::new(grpc::Reporting::new(store, peers, shutdown.clone()))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let reporting = grpc::Reporting::new(store, peers, shutdown.clone());
+        let sweep = (self.config.sweep_seconds > 0).then(|| {
+            tokio::spawn(reporting.clone().watch(
+                Duration::from_secs(self.config.sweep_seconds),
+                shutdown.clone(),
+            ))
+        });
+        let api =
+            ReportingServiceServer::new(reporting).max_decoding_message_size(MAX_MESSAGE_BYTES);
         let served = self
             .bound
             .serve(tonic::service::Routes::new(api), shutdown.clone())
             .await;
         shutdown.cancel();
+        if let Some(sweep) = sweep
+            && let Err(err) = sweep.await
+        {
+            tracing::error!(error = %err, "the supervision sweep stopped abnormally");
+        }
         if let Err(err) = figures.await {
             tracing::error!(error = %err, "the figures hand-off stopped abnormally");
         }
