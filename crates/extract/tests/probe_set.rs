@@ -3,8 +3,8 @@
 //! prose plan-execution reports, a traditional-character mirror, a GBK news page, 十件实事)
 //! with the vendored scorer, and asserts the bar.
 
-use std::path::PathBuf;
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::Command;
 
 fn docx_from_xml(xml: &[u8]) -> Vec<u8> {
