@@ -115,6 +115,10 @@ const UNITS: &[&str] = &[
     "车次",
     "课时",
     "学时",
+    "口",
+    "眼",
+    "头",
+    "盏",
 ];
 
 const EXCLUDED_UNITS: &[&str] = &[
