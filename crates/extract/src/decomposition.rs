@@ -50,7 +50,22 @@ fn table_header(cells: &[&str]) -> Option<TableCols> {
     let task = find(&["任务", "事项", "内容", "目标", "措施", "工作"])?;
     let mut unit_cols = Vec::new();
     for (i, c) in cells.iter().enumerate() {
+        // who supervises (督办单位) or which person answers (牵头领导, 责任人) is not a body
+        // responsible for the task
+        let not_a_body = [
+            "督办",
+            "督查",
+            "监督",
+            "考核",
+            "领导",
+            "责任人",
+            "联系人",
+            "分管",
+        ]
+        .iter()
+        .any(|k| c.contains(k));
         if i != task
+            && !not_a_body
             && (c.contains("单位")
                 || c.contains("部门")
                 || c.contains("牵头")

@@ -1,4 +1,6 @@
 //! DOCX: paragraphs become lines; a table row becomes one line with cells joined by " | ".
+//! A vertically merged cell (w:vMerge) repeats the text of the cell that starts the merge, so
+//! every row carries its own units and time limit.
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
@@ -41,16 +43,37 @@ fn xml_to_text(xml: &[u8]) -> String {
     let mut row: Vec<String> = Vec::new();
     let mut table_depth = 0usize;
     let mut in_text = false;
+    // per grid column: the text of the vertical merge that is open there
+    let mut merged: Vec<Option<String>> = Vec::new();
+    let mut col = 0usize;
+    let mut span = 1usize;
+    // Some(true): the cell starts a vertical merge; Some(false): it continues one
+    let mut vmerge: Option<bool> = None;
     loop {
         match reader.read_event_into(&mut buf) {
             Ok(Event::Start(e)) => match e.local_name().as_ref() {
                 b"t" => in_text = true,
                 b"tbl" => table_depth += 1,
-                b"tr" => row.clear(),
-                b"tc" => cell.clear(),
+                b"tr" => {
+                    row.clear();
+                    col = 0;
+                }
+                b"tc" => {
+                    cell.clear();
+                    span = 1;
+                    vmerge = None;
+                }
+                b"vMerge" => vmerge = Some(attr_val(&e).as_deref() == Some("restart")),
                 _ => {}
             },
             Ok(Event::Empty(e)) => match e.local_name().as_ref() {
+                b"vMerge" => vmerge = Some(attr_val(&e).as_deref() == Some("restart")),
+                b"gridSpan" => {
+                    span = attr_val(&e)
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .unwrap_or(1)
+                        .clamp(1, 64)
+                }
                 b"tab" => para.push(' '),
                 b"br" | b"cr" => para.push(' '),
                 _ => {}
@@ -77,7 +100,31 @@ fn xml_to_text(xml: &[u8]) -> String {
                     }
                     para.clear();
                 }
-                b"tc" => row.push(std::mem::take(&mut cell)),
+                b"tc" => {
+                    let mut text = std::mem::take(&mut cell);
+                    if merged.len() < col + 1 {
+                        merged.resize(col + 1, None);
+                    }
+                    match vmerge {
+                        Some(false) if text.trim().is_empty() => {
+                            if let Some(Some(m)) = merged.get(col) {
+                                text = m.clone();
+                            }
+                        }
+                        Some(true) => {
+                            if let Some(slot) = merged.get_mut(col) {
+                                *slot = Some(text.clone());
+                            }
+                        }
+                        _ => {
+                            if let Some(slot) = merged.get_mut(col) {
+                                *slot = None;
+                            }
+                        }
+                    }
+                    row.push(text);
+                    col = col.saturating_add(span);
+                }
                 b"tr" => {
                     if row.iter().any(|c| !c.is_empty()) {
                         out.push_str(&row.join(" | "));
@@ -85,7 +132,10 @@ fn xml_to_text(xml: &[u8]) -> String {
                     }
                     row.clear();
                 }
-                b"tbl" => table_depth = table_depth.saturating_sub(1),
+                b"tbl" => {
+                    table_depth = table_depth.saturating_sub(1);
+                    merged.clear();
+                }
                 _ => {}
             },
             Ok(Event::Eof) | Err(_) => break,
@@ -94,4 +144,12 @@ fn xml_to_text(xml: &[u8]) -> String {
         buf.clear();
     }
     out
+}
+
+/// The `w:val` attribute of an element, if any.
+fn attr_val(e: &quick_xml::events::BytesStart<'_>) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == b"val")
+        .map(|a| String::from_utf8_lossy(&a.value).into_owned())
 }

@@ -115,6 +115,10 @@ const UNITS: &[&str] = &[
     "车次",
     "课时",
     "学时",
+    "口",
+    "眼",
+    "头",
+    "盏",
 ];
 
 const EXCLUDED_UNITS: &[&str] = &[
@@ -238,13 +242,26 @@ pub fn parse_number(s: &str) -> Option<f64> {
     if digits.is_empty() {
         return parse_chinese_numeral(rest);
     }
-    let mut v: f64 = digits.parse().ok()?;
     let (m, used) = multiplier(rest);
     if used != rest.len() {
         return None;
     }
-    v *= m;
-    Some(v)
+    scaled(digits, m)
+}
+
+/// `digits` × `m`, computed on the decimal digits so that "18.4亿" is exactly 1840000000
+/// rather than 18.4 × 1e8 = 1839999999.9999998 (which would not survive a JSON round trip).
+fn scaled(digits: &str, m: f64) -> Option<f64> {
+    let v: f64 = digits.parse().ok()?;
+    if m == 1.0 {
+        return Some(v);
+    }
+    let decimals = digits.split_once('.').map_or(0, |(_, d)| d.len());
+    if decimals == 0 || decimals > 6 {
+        return Some(v * m);
+    }
+    let p = 10f64.powi(decimals as i32);
+    Some((v * p).round() * m / p)
 }
 
 /// Reads 万/亿 multipliers (and 千万/百万/十万) at the start of `s`; returns the factor and bytes used.
@@ -481,9 +498,8 @@ fn quantity_at(text: &str, start: usize, core_end: usize, floor: usize) -> Optio
         return None;
     }
     let (mut value, mut pos) = if arabic {
-        let v: f64 = core.parse().ok()?;
         let (m, used) = multiplier(text.get(core_end..)?);
-        (v * m, core_end + used)
+        (scaled(core, m)?, core_end + used)
     } else {
         // 超亿元 / 突破万亿元: a bare magnitude after a comparator means one of it
         let bare = matches!(core, "亿" | "万" | "万亿");
@@ -552,13 +568,12 @@ fn quantity_at(text: &str, start: usize, core_end: usize, floor: usize) -> Optio
             && m2.as_str().starts_with(|c: char| c.is_ascii_digit()) == arabic
             && arabic
         {
-            let v2: f64 = m2.as_str().parse().ok()?;
             let (mul2, used2) = multiplier(text.get(m2.end()..)?);
             let (mul1, _) = multiplier(text.get(core_end..)?);
             if mul1 == 1.0 && mul2 != 1.0 {
-                value *= mul2;
+                value = scaled(core, mul2)?;
             }
-            value_max = Some(v2 * mul2);
+            value_max = Some(scaled(m2.as_str(), mul2)?);
             pos = m2.end() + used2;
         } else if pct_first {
             pos -= 1;

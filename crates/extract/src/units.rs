@@ -11,6 +11,11 @@ static LABEL: LazyLock<Regex> = LazyLock::new(|| {
         .expect("label regex")
 });
 
+static LIST_STOP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"。|(?:完成时限|完成时间|时间节点|时限要求|完成期限|时限|责任人|联系人|督办单位|督办领导|备注)\s*[::]")
+        .expect("list stop regex")
+});
+
 static LABEL_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^[((]?\s*(?:(?:省|市|区|县|镇|乡|街道)级)?(?:牵头|共同责任|责任|配合|协办|协助|协同|参与|主办|承办|主责)(?:单位|部门|领导|主体)\s*[::]|^(?:完成时限|完成时间|时间节点|时限要求)\s*[::]")
         .expect("label line regex")
@@ -179,6 +184,11 @@ pub fn parse_labelled(content: &str) -> (Vec<UnitRef>, Vec<String>) {
         let (level, label) = (lab.level, lab.label);
         let end = found.get(i + 1).map(|n| n.start).unwrap_or(content.len());
         let list = content.get(lab.end..end).unwrap_or("");
+        // "责任单位:县环保局。完成时限:6月底前": the list ends at its sentence or at a label
+        // that is not about units
+        let list = list
+            .get(..LIST_STOP.find(list).map_or(list.len(), |m| m.start()))
+            .unwrap_or(list);
         let full_label = format!("{level}{}", if level.is_empty() { "" } else { "级" }) + label;
         if !level.is_empty() && seen_labels.contains(&full_label) {
             warnings.push(format!(

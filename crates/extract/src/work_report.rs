@@ -46,6 +46,9 @@ const FAMILIES: &[&[&str]] = &[
     &["进出口", "外贸出口"],
     &["能耗"],
     &["粮食产量", "粮食总产"],
+    &["招商引资", "实际利用外资", "利用外资"],
+    &["PM2.5", "细颗粒物"],
+    &["研发经费", "R&D"],
 ];
 
 static FAMILY_WORDS: LazyLock<(aho_corasick::AhoCorasick, Vec<usize>)> = LazyLock::new(|| {
@@ -224,18 +227,26 @@ pub fn extract_work_report(text: &str, title_year: Option<i32>) -> Vec<Item> {
             .map(|(i, _)| i)
             .unwrap_or(0);
         let w = before.get(from..).unwrap_or("");
-        let w = w.rsplit(['。', '\n']).next().unwrap_or(w);
-        ![
+        let sentence = w.rsplit(['。', '\n']).next().unwrap_or(w);
+        let clause = sentence.rsplit([',', ';', ':']).next().unwrap_or(sentence);
+        let plan_words = [
             "五年",
+            "十一五",
+            "十二五",
+            "十三五",
             "十四五",
             "十五五",
-            "十三五",
-            "十二五",
+            "十六五",
             "到20",
             "规划",
-        ]
-        .iter()
-        .any(|k| w.contains(k))
+        ];
+        let speaks_of_plan = |t: &str| plan_words.iter().any(|k| t.contains(k));
+        // "今年是实施“十一五”规划的关键一年,全县…主要预期目标是": the plan is named only to
+        // place the year; the targets are the year's own
+        let one_year = ["今年", "明年", "一年", "之年", "年度"]
+            .iter()
+            .any(|k| sentence.contains(k));
+        !(speaks_of_plan(clause) || (speaks_of_plan(sentence) && !one_year))
     }) else {
         return items;
     };
@@ -267,7 +278,7 @@ pub fn extract_work_report(text: &str, title_year: Option<i32>) -> Vec<Item> {
             }
         }
     } else {
-        let end_rel = rest.find(['。', '\n']).unwrap_or(rest.len());
+        let end_rel = statement_end(rest);
         ranges = clauses(text, after, after + end_rel);
         // "…同步。全面完成省下达的节能减排任务。": a short trailing sentence on binding quotas
         let next_start = after
@@ -306,6 +317,42 @@ pub fn extract_work_report(text: &str, title_year: Option<i32>) -> Vec<Item> {
     items
 }
 
+/// Where a run-on targets statement ends: at its "。", or at a line break unless the paragraph
+/// stops on ";" or "," and the next one goes on with the list (the statement spans paragraphs).
+fn statement_end(rest: &str) -> usize {
+    let mut from = 0usize;
+    for _ in 0..4 {
+        let Some(p) = rest.get(from..).and_then(|r| r.find(['。', '\n'])) else {
+            return rest.len();
+        };
+        let end = from + p;
+        if rest.get(end..).is_some_and(|r| r.starts_with('。')) {
+            return end;
+        }
+        let before = rest.get(..end).unwrap_or("").trim_end();
+        let next = rest.get(end + 1..).unwrap_or("");
+        let next_line = next.split('\n').next().unwrap_or("").trim();
+        let goes_on = before.ends_with([';', ';', ',', ','])
+            && !next_line.is_empty()
+            && lines::heading_level(next_line).is_none()
+            && lines::item_number(next_line).is_none()
+            && !quantity::find_quantities(
+                next_line
+                    .get(..next_line.find(['。', ';', ';']).unwrap_or(next_line.len()))
+                    .unwrap_or(""),
+            )
+            .is_empty();
+        if !goes_on {
+            return end;
+        }
+        from = end + 1;
+    }
+    rest.get(from..)
+        .and_then(|r| r.find(['。', '\n']))
+        .map(|p| from + p)
+        .unwrap_or(rest.len())
+}
+
 /// Last year's outcomes: for each indicator family of the targets, its first mention with a
 /// figure in the text before the targets statement.
 fn actuals(text: &str, limit: usize, families: &[usize], year: Option<i32>) -> Vec<Item> {
@@ -316,7 +363,28 @@ fn actuals(text: &str, limit: usize, families: &[usize], year: Option<i32>) -> V
         .filter(|&p| p < limit)
         .min()
         .unwrap_or(0);
-    let all = clauses(text, body_start, limit);
+    // "报告回顾了2023年工作:全县地区生产总值完成…": the outcome starts after the colon
+    let all: Vec<(usize, usize)> = clauses(text, body_start, limit)
+        .into_iter()
+        .map(|(s, e)| {
+            let c = text.get(s..e).unwrap_or("");
+            match c.rfind([':', ':']) {
+                Some(p) if p > 0 => {
+                    let after = p + c
+                        .get(p..)
+                        .and_then(|t| t.chars().next())
+                        .map_or(1, char::len_utf8);
+                    let lead = c.get(after..).map_or(0, |t| t.len() - t.trim_start().len());
+                    if after + lead < c.len() {
+                        (s + after + lead, e)
+                    } else {
+                        (s, e)
+                    }
+                }
+                _ => (s, e),
+            }
+        })
+        .collect();
     let fams = families_of_clauses(text, &all);
     let has_q = |r: &(usize, usize)| {
         !quantity::find_quantities(text.get(r.0..r.1).unwrap_or("")).is_empty()
@@ -362,7 +430,9 @@ fn actuals(text: &str, limit: usize, families: &[usize], year: Option<i32>) -> V
                     && family_of(nt).is_none()
                     && has_q(next)
                     && nt.chars().count() <= 12
-                    && (nt.contains("增长") || nt.contains("下降"))
+                    && ["增长", "下降", "增加", "提高", "减少", "上涨", "回落"]
+                        .iter()
+                        .any(|w| nt.contains(w))
                 {
                     e = next.1;
                     n += 1;
