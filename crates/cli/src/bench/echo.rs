@@ -6,7 +6,6 @@ use duban_proto::v1::{
     EchoRequest, EchoResponse,
     echo_service_server::{EchoService, EchoServiceServer},
 };
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, transport::Server};
 
@@ -28,9 +27,10 @@ pub async fn start(shutdown: CancellationToken) -> anyhow::Result<SocketAddr> {
     tokio::spawn(
         Server::builder()
             .add_service(EchoServiceServer::new(Echo))
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
-                shutdown.cancelled().await
-            }),
+            .serve_with_incoming_shutdown(
+                tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+                async move { shutdown.cancelled().await },
+            ),
     );
     Ok(addr)
 }
