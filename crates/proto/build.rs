@@ -10,6 +10,7 @@ const FILES: &[&str] = &[
     "duban/v1/targets.proto",
     "duban/v1/assignments.proto",
     "duban/v1/reporting.proto",
+    "duban/v1/security.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

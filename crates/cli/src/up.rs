@@ -7,7 +7,7 @@ use std::{
 };
 
 use duban_cli::stack::{Service, Stack, StackConfig};
-use duban_kit::{metrics::MetricsAddr, server::ServerOptions};
+use duban_kit::{metrics::MetricsAddr, security::SecurityConfig, server::ServerOptions};
 use duban_proto::v1::{
     CreateDocumentRequest, DeliveryState, Document, GetDocumentRequest, ListAssignmentsRequest,
     ListDocumentsRequest, ListPlansRequest, ListTasksRequest, ListUnitsRequest,
@@ -81,6 +81,7 @@ pub async fn migrate(database_url: String) -> anyhow::Result<()> {
         database_url: database_url.clone(),
         addr: ([127, 0, 0, 1], 0).into(),
         db_connections: 1,
+        security: SecurityConfig::default(),
         metrics_addr: MetricsAddr(None),
     })
     .await?;
@@ -88,6 +89,7 @@ pub async fn migrate(database_url: String) -> anyhow::Result<()> {
         database_url: database_url.clone(),
         addr: ([127, 0, 0, 1], 0).into(),
         db_connections: 1,
+        security: SecurityConfig::default(),
         units_file: None,
         metrics_addr: MetricsAddr(None),
     })
@@ -96,6 +98,7 @@ pub async fn migrate(database_url: String) -> anyhow::Result<()> {
         database_url: database_url.clone(),
         addr: ([127, 0, 0, 1], 0).into(),
         db_connections: 1,
+        security: SecurityConfig::default(),
         metrics_addr: MetricsAddr(None),
     })
     .await?;
@@ -106,6 +109,7 @@ pub async fn migrate(database_url: String) -> anyhow::Result<()> {
         assignments_url: String::new(),
         max_document_bytes: 0,
         db_connections: 1,
+        security: SecurityConfig::default(),
         metrics_addr: MetricsAddr(None),
     })
     .await?;
@@ -135,6 +139,8 @@ pub async fn run(args: Args, shutdown: CancellationToken) -> anyhow::Result<()> 
         ],
         options: ServerOptions::default(),
         units_file: args.units_file.clone(),
+        // A workstation set: plaintext and open (each service logs a warning saying so).
+        security: SecurityConfig::default(),
     })
     .await?;
     let result = serve(&stack, &args, &shutdown).await;

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 
 use duban_kit::{
     metrics::MetricsAddr,
+    security::SecurityConfig,
     server::{MAX_MESSAGE_BYTES, ServerOptions},
     service::{Bound, Spec},
 };
@@ -21,6 +22,7 @@ static SPEC: Spec = Spec {
     app_name: "duban-reporting",
     service_name: SERVICE_NAME,
     migrator: &MIGRATOR,
+    keeps_revocations: false,
 };
 
 #[derive(clap::Args, Clone, Debug)]
@@ -45,6 +47,8 @@ pub struct Config {
         default_value = "127.0.0.1:9104"
     )]
     pub metrics_addr: MetricsAddr,
+    #[command(flatten)]
+    pub security: SecurityConfig,
 }
 
 /// A bound, migrated, not yet serving reporting service.
@@ -65,6 +69,7 @@ impl Application {
             config.db_connections,
             config.metrics_addr,
             options,
+            &config.security,
         )
         .await?;
         Ok(Self { bound })
