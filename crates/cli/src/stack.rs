@@ -131,10 +131,11 @@ impl Stack {
             ],
             config,
         };
-        // Ingest last: it needs its peers' addresses.
+        // Assignments first (the others poll its revocation list), ingest last: it needs its
+        // peers' addresses.
         for service in [
-            Service::Targets,
             Service::Assignments,
+            Service::Targets,
             Service::Reporting,
             Service::Ingest,
         ] {
@@ -174,6 +175,9 @@ impl Stack {
     pub async fn start_service(&mut self, service: Service) -> anyhow::Result<()> {
         let c = &self.config;
         let database_url = c.database_url.clone();
+        // The revocation list is wherever this set's assignments service is.
+        let mut security = c.security.clone();
+        security.revocations_url = self.url(Service::Assignments);
         let options = c.options.clone();
         let addr = self.addr(service);
         let metrics_addr = self.running[index(service)].metrics_addr;
@@ -186,7 +190,7 @@ impl Stack {
                         addr,
                         db_connections: 10,
                         metrics_addr,
-                        security: c.security.clone(),
+                        security: security.clone(),
                     },
                     options,
                 )
@@ -205,7 +209,7 @@ impl Stack {
                         db_connections: 10,
                         units_file: c.units_file.clone(),
                         metrics_addr,
-                        security: c.security.clone(),
+                        security: security.clone(),
                     },
                     options,
                 )
@@ -223,7 +227,7 @@ impl Stack {
                         addr,
                         db_connections: 10,
                         metrics_addr,
-                        security: c.security.clone(),
+                        security: security.clone(),
                     },
                     options,
                 )
@@ -244,7 +248,7 @@ impl Stack {
                         max_document_bytes: 32 * 1024 * 1024,
                         db_connections: 10,
                         metrics_addr,
-                        security: c.security.clone(),
+                        security: security.clone(),
                     },
                     options,
                 )
