@@ -159,11 +159,11 @@ impl Stack {
 
     /// A lazily connected channel to `service`, over TLS when the set uses it.
     pub fn channel(&self, service: Service) -> anyhow::Result<Channel> {
-        Ok(duban_kit::peer::channel(
+        duban_kit::peer::channel(
             &self.url(service),
             self.config.options.request_timeout,
             self.client_tls()?,
-        )?)
+        )
     }
 
     /// Where the service's metrics endpoint listens, None when it is off.
