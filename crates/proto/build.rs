@@ -11,6 +11,7 @@ const FILES: &[&str] = &[
     "duban/v1/assignments.proto",
     "duban/v1/reporting.proto",
     "duban/v1/echo.proto",
+    "duban/v1/security.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -9,7 +9,7 @@ mod output;
 mod supervise;
 mod up;
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -124,6 +124,16 @@ enum Command {
         #[arg(long)]
         year: i32,
     },
+    /// Bearer tokens: issue (offline, with the deployment's key) and revoke.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// The services' audit trails.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// The unit registry.
     Units {
         #[command(flatten)]
@@ -195,6 +205,100 @@ enum UnitsCommand {
     Merge { a: String, b: String },
 }
 
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a new signed token (its id and expiry go to stderr).
+    Issue {
+        /// The key file the services verify tokens with.
+        #[arg(long, env = "DUBAN_TOKEN_KEY_FILE")]
+        key_file: PathBuf,
+        /// The holder's unit ("units/12" or its name); for role admin or supervisor, who they are.
+        #[arg(long)]
+        unit: String,
+        /// reporter, unit_head, supervisor, admin or service.
+        #[arg(long)]
+        role: duban_kit::auth::Role,
+        /// Lifetime: a number and s, m, h or d, e.g. 8h.
+        #[arg(long, default_value = "8h", value_parser = parse_ttl)]
+        ttl: Duration,
+        /// The government whose data the holder works on, e.g. 武昌区; empty: all.
+        #[arg(long, default_value = "")]
+        government: String,
+    },
+    /// Revoke a token by its id (admin token required).
+    Revoke {
+        /// The token id printed by `duban token issue`.
+        token_id: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+        #[command(flatten)]
+        client: ClientAuth,
+        #[arg(
+            long,
+            env = "DUBAN_ASSIGNMENTS_URL",
+            default_value = "http://127.0.0.1:50053"
+        )]
+        assignments_url: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Fetch every service's audit trail and recompute its hash chain; exit 1 on any break.
+    Verify {
+        #[command(flatten)]
+        client: ClientAuth,
+        /// The services to check (repeat); the four local defaults when omitted.
+        #[arg(long = "url")]
+        urls: Vec<String>,
+    },
+}
+
+/// How a client command authenticates.
+#[derive(clap::Args)]
+struct ClientAuth {
+    /// Bearer token (`duban token issue`).
+    #[arg(long, env = "DUBAN_TOKEN", default_value = "", hide_env_values = true)]
+    token: String,
+    /// CA that signed the services' certificates, for https URLs.
+    #[arg(long, env = "DUBAN_TLS_CA")]
+    tls_ca: Option<PathBuf>,
+}
+
+impl ClientAuth {
+    fn tls(&self) -> anyhow::Result<Option<tonic::transport::ClientTlsConfig>> {
+        self.tls_ca
+            .as_ref()
+            .map(|ca| {
+                let pem = std::fs::read(ca)
+                    .map_err(|e| anyhow::anyhow!("TLS CA {}: {e}", ca.display()))?;
+                Ok(tonic::transport::ClientTlsConfig::new()
+                    .ca_certificate(tonic::transport::Certificate::from_pem(pem)))
+            })
+            .transpose()
+    }
+}
+
+fn parse_ttl(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.len() - text.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a number and s, m, h or d, e.g. 8h"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{text:?}: the unit must be s, m, h or d")),
+    };
+    if number == 0 {
+        return Err("the lifetime must be positive".to_string());
+    }
+    Ok(Duration::from_secs(number.saturating_mul(seconds)))
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum ExtractFormat {
     Json,
@@ -250,6 +354,10 @@ async fn main() -> ExitCode {
             format,
             year,
         } => indicators::scorecard(&peers, format, year).await,
+        Command::Token { command } => token(command).await,
+        Command::Audit {
+            command: AuditCommand::Verify { client, urls },
+        } => audit_verify(&client, urls).await,
         Command::Units {
             peers,
             format,
@@ -324,6 +432,86 @@ async fn health(addr: &str, service: &str) -> anyhow::Result<()> {
         Some(other) => anyhow::bail!("{addr}: {}", other.as_str_name()),
         None => anyhow::bail!("{addr}: no answer"),
     }
+}
+
+async fn token(command: TokenCommand) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::Issue {
+            key_file,
+            unit,
+            role,
+            ttl,
+            government,
+        } => {
+            let key = duban_kit::auth::TokenKey::from_file(&key_file)?;
+            let (token, claims) = key.issue(&unit, role, &government, ttl)?;
+            println!("{token}");
+            eprintln!(
+                "token id {} for {} ({role}{}), expires at Unix time {}",
+                claims.jti,
+                claims.sub,
+                if government.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {government}")
+                },
+                claims.exp
+            );
+            Ok(())
+        }
+        TokenCommand::Revoke {
+            token_id,
+            reason,
+            client,
+            assignments_url,
+        } => {
+            let channel =
+                duban_cli::security::channel(&assignments_url, &client.token, client.tls()?)?;
+            let revocation =
+                duban_proto::v1::token_service_client::TokenServiceClient::new(channel)
+                    .revoke_token(duban_proto::v1::RevokeTokenRequest {
+                        request_id: format!("revoke-{token_id}"),
+                        token_id,
+                        reason,
+                        expire_time: None,
+                    })
+                    .await
+                    .map_err(client::status_error)?
+                    .into_inner();
+            println!("revoked {} (#{})", revocation.token_id, revocation.seq);
+            Ok(())
+        }
+    }
+}
+
+async fn audit_verify(client: &ClientAuth, urls: Vec<String>) -> anyhow::Result<()> {
+    let urls = if urls.is_empty() {
+        (50051..=50054)
+            .map(|port| format!("http://127.0.0.1:{port}"))
+            .collect()
+    } else {
+        urls
+    };
+    let tls = client.tls()?;
+    let mut broken = 0;
+    for url in urls {
+        let channel = duban_cli::security::channel(&url, &client.token, tls.clone())?;
+        let verified = duban_cli::security::verify(&url, channel).await?;
+        if verified.breaks.is_empty() {
+            println!(
+                "{url}: {} rows after anchor #{}, chain intact",
+                verified.rows, verified.anchor_seq
+            );
+        }
+        for chain_break in &verified.breaks {
+            broken += 1;
+            println!("{url}: BROKEN at {chain_break}");
+        }
+    }
+    if broken > 0 {
+        anyhow::bail!("{broken} break(s) in the audit trail");
+    }
+    Ok(())
 }
 
 /// Prints one JSON object per file (one per line), the extraction contract.

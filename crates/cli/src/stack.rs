@@ -3,10 +3,10 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use duban_kit::{metrics::MetricsAddr, server::ServerOptions};
+use duban_kit::{metrics::MetricsAddr, security::SecurityConfig, server::ServerOptions};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tonic::transport::Channel;
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
@@ -25,6 +25,9 @@ pub struct StackConfig {
     pub units_file: Option<std::path::PathBuf>,
     /// Seconds between the reporting service's supervision sweeps; 0 turns them off.
     pub reporting_sweep_seconds: u64,
+    /// TLS, tokens and audit retention, the same for all four services. With TLS on, the
+    /// services reach each other over https, so `tls_ca` must name the CA of `tls_cert`.
+    pub security: SecurityConfig,
 }
 
 impl StackConfig {
@@ -41,6 +44,7 @@ impl StackConfig {
             options: ServerOptions::default(),
             units_file: None,
             reporting_sweep_seconds: 3600,
+            security: SecurityConfig::default(),
         }
     }
 }
@@ -102,8 +106,12 @@ fn index(service: Service) -> usize {
     }
 }
 
-pub fn url(addr: SocketAddr) -> String {
-    format!("http://{addr}")
+pub fn url(addr: SocketAddr, tls: bool) -> String {
+    if tls {
+        format!("https://{addr}")
+    } else {
+        format!("http://{addr}")
+    }
 }
 
 impl Stack {
@@ -126,10 +134,11 @@ impl Stack {
             ],
             config,
         };
-        // Reporting and ingest after their peers: they need the peers' addresses.
+        // Assignments first (the others poll its revocation list); reporting and ingest
+        // after their peers, whose addresses they need.
         for service in [
-            Service::Targets,
             Service::Assignments,
+            Service::Targets,
             Service::Reporting,
             Service::Ingest,
         ] {
@@ -143,7 +152,21 @@ impl Stack {
     }
 
     pub fn url(&self, service: Service) -> String {
-        url(self.addr(service))
+        url(self.addr(service), self.config.security.tls_cert.is_some())
+    }
+
+    /// The TLS settings a client of the set needs (the CA of DUBAN_TLS_CA), None for plaintext.
+    pub fn client_tls(&self) -> anyhow::Result<Option<ClientTlsConfig>> {
+        Ok(self.config.security.peer_security("duban", None)?.tls)
+    }
+
+    /// A lazily connected channel to `service`, over TLS when the set uses it.
+    pub fn channel(&self, service: Service) -> anyhow::Result<Channel> {
+        duban_kit::peer::channel(
+            &self.url(service),
+            self.config.options.request_timeout,
+            self.client_tls()?,
+        )
     }
 
     /// Where the service's metrics endpoint listens, None when it is off.
@@ -155,6 +178,9 @@ impl Stack {
     pub async fn start_service(&mut self, service: Service) -> anyhow::Result<()> {
         let c = &self.config;
         let database_url = c.database_url.clone();
+        // The revocation list is wherever this set's assignments service is.
+        let mut security = c.security.clone();
+        security.revocations_url = self.url(Service::Assignments);
         let options = c.options.clone();
         let addr = self.addr(service);
         let metrics_addr = self.running[index(service)].metrics_addr;
@@ -167,6 +193,7 @@ impl Stack {
                         addr,
                         db_connections: 10,
                         metrics_addr,
+                        security: security.clone(),
                     },
                     options,
                 )
@@ -185,6 +212,7 @@ impl Stack {
                         db_connections: 10,
                         units_file: c.units_file.clone(),
                         metrics_addr,
+                        security: security.clone(),
                     },
                     options,
                 )
@@ -205,6 +233,7 @@ impl Stack {
                         db_connections: 10,
                         metrics_addr,
                         sweep_seconds: c.reporting_sweep_seconds,
+                        security: security.clone(),
                     },
                     options,
                 )
@@ -225,6 +254,7 @@ impl Stack {
                         max_document_bytes: 32 * 1024 * 1024,
                         db_connections: 10,
                         metrics_addr,
+                        security: security.clone(),
                     },
                     options,
                 )
@@ -258,12 +288,13 @@ impl Stack {
     /// Waits until every running service reports SERVING, or fails after `limit`.
     pub async fn wait_serving(&self, limit: Duration) -> anyhow::Result<()> {
         let deadline = tokio::time::Instant::now() + limit;
+        let tls = self.client_tls()?;
         for service in ALL {
             if self.running[index(service)].task.is_none() {
                 continue;
             }
             loop {
-                if health(&self.url(service), service.grpc_name()).await
+                if health_over(&self.url(service), service.grpc_name(), tls.clone()).await
                     == Some(ServingStatus::Serving)
                 {
                     break;
@@ -294,11 +325,20 @@ impl Stack {
 
 /// The health of `service` at `url`, None when it does not answer.
 pub async fn health(url: &str, service: &str) -> Option<ServingStatus> {
-    let channel = Channel::from_shared(url.to_string())
-        .ok()?
-        .connect()
-        .await
-        .ok()?;
+    health_over(url, service, None).await
+}
+
+/// The health of `service` at `url` (https with `tls`), None when it does not answer.
+pub async fn health_over(
+    url: &str,
+    service: &str,
+    tls: Option<ClientTlsConfig>,
+) -> Option<ServingStatus> {
+    let mut endpoint = Endpoint::from_shared(url.to_string()).ok()?;
+    if let Some(tls) = tls {
+        endpoint = endpoint.tls_config(tls).ok()?;
+    }
+    let channel = endpoint.connect().await.ok()?;
     let response = HealthClient::new(channel)
         .check(HealthCheckRequest {
             service: service.to_string(),

@@ -7,7 +7,7 @@ use std::{
 };
 
 use duban_cli::stack::{Service, Stack, StackConfig};
-use duban_kit::{metrics::MetricsAddr, server::ServerOptions};
+use duban_kit::{metrics::MetricsAddr, security::SecurityConfig, server::ServerOptions};
 use duban_proto::v1::{
     CreateDocumentRequest, DeliveryState, Document, GetDocumentRequest, ListAssignmentsRequest,
     ListDocumentsRequest, ListPlansRequest, ListTasksRequest, ListUnitsRequest,
@@ -84,6 +84,7 @@ pub async fn migrate(database_url: String) -> anyhow::Result<()> {
         database_url: database_url.clone(),
         addr: ([127, 0, 0, 1], 0).into(),
         db_connections: 1,
+        security: SecurityConfig::default(),
         metrics_addr: MetricsAddr(None),
     })
     .await?;
@@ -91,6 +92,7 @@ pub async fn migrate(database_url: String) -> anyhow::Result<()> {
         database_url: database_url.clone(),
         addr: ([127, 0, 0, 1], 0).into(),
         db_connections: 1,
+        security: SecurityConfig::default(),
         units_file: None,
         metrics_addr: MetricsAddr(None),
     })
@@ -101,6 +103,7 @@ pub async fn migrate(database_url: String) -> anyhow::Result<()> {
         targets_url: String::new(),
         assignments_url: String::new(),
         db_connections: 1,
+        security: SecurityConfig::default(),
         metrics_addr: MetricsAddr(None),
         sweep_seconds: 0,
     })
@@ -112,6 +115,7 @@ pub async fn migrate(database_url: String) -> anyhow::Result<()> {
         assignments_url: String::new(),
         max_document_bytes: 0,
         db_connections: 1,
+        security: SecurityConfig::default(),
         metrics_addr: MetricsAddr(None),
     })
     .await?;
@@ -142,6 +146,8 @@ pub async fn run(args: Args, shutdown: CancellationToken) -> anyhow::Result<()> 
         options: ServerOptions::default(),
         units_file: args.units_file.clone(),
         reporting_sweep_seconds: args.reporting_sweep_seconds,
+        // A workstation set: plaintext and open (each service logs a warning saying so).
+        security: SecurityConfig::default(),
     })
     .await?;
     let result = serve(&stack, &args, &shutdown).await;

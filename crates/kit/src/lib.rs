@@ -1,10 +1,14 @@
 //! The server kit: everything the four services do the same way.
 
 pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod guard;
 pub mod list;
 pub mod metrics;
 pub mod names;
 pub mod peer;
+pub mod security;
 pub mod server;
 pub mod service;
 pub mod telemetry;

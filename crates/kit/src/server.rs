@@ -9,11 +9,19 @@ use opentelemetry_http::HeaderExtractor;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tonic::{service::Routes, transport::Server};
+use tonic::{
+    service::Routes,
+    transport::{Server, ServerTlsConfig},
+};
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::metrics::{Metrics, RpcMetricsLayer};
+use crate::{
+    audit::Trail,
+    guard::{Guard, GuardLayer},
+    metrics::{Metrics, RpcMetricsLayer},
+};
+use duban_proto::v1::audit_service_server::AuditServiceServer;
 
 /// Limits and intervals every service applies; the defaults suit a district deployment.
 #[derive(Clone, Debug)]
@@ -43,8 +51,15 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 /// database says: a liveness probe must not restart every replica because Postgres is down.
 pub const LIVENESS: &str = "liveness";
 
-/// Serves `routes` (the service's own API) plus health and reflection on `listener` until
-/// `shutdown` is cancelled.
+/// How a server protects itself: TLS (None: plaintext) and the security layer.
+pub struct Protection {
+    pub tls: Option<ServerTlsConfig>,
+    pub guard: Guard,
+}
+
+/// Serves `routes` (the service's own API) plus health, reflection and the audit trail on
+/// `listener` until `shutdown` is cancelled.
+#[allow(clippy::too_many_arguments)]
 pub async fn serve(
     listener: TcpListener,
     service_name: &'static str,
@@ -53,6 +68,7 @@ pub async fn serve(
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
     options: ServerOptions,
+    protection: Protection,
 ) -> anyhow::Result<()> {
     let (reporter, health) = tonic_health::server::health_reporter();
     set_status(&reporter, service_name, ServingStatus::NotServing).await;
@@ -62,7 +78,7 @@ pub async fn serve(
     let watcher = tokio::spawn(watch_database(
         reporter.clone(),
         service_name,
-        pool,
+        pool.clone(),
         options.health_interval,
         shutdown.clone(),
     ));
@@ -70,13 +86,22 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(duban_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
-    let router = Server::builder()
+    let mut builder = Server::builder();
+    if let Some(tls) = protection.tls {
+        builder = builder
+            .tls_config(tls)
+            .map_err(|e| anyhow::anyhow!("{service_name}: TLS settings: {e}"))?;
+    }
+    let trail = AuditServiceServer::new(Trail::new(pool.clone()));
+    let router = builder
         .timeout(options.request_timeout)
         .trace_fn(request_span)
         .layer(RpcMetricsLayer::new(metrics))
+        .layer(GuardLayer::new(protection.guard))
         .add_routes(routes)
         .add_service(health)
-        .add_service(reflection);
+        .add_service(reflection)
+        .add_service(trail);
 
     let signal = {
         let shutdown = shutdown.clone();

@@ -5,11 +5,15 @@ use std::{net::SocketAddr, sync::Arc};
 use sqlx::{PgPool, migrate::Migrator};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tonic::service::Routes;
+use tonic::{service::Routes, transport::ServerTlsConfig};
 
 use crate::{
+    audit,
+    auth::TokenKey,
+    guard::Guard,
     metrics::{self, Metrics, MetricsAddr},
-    server::{ServerOptions, serve},
+    security::{PeerSecurity, Revocations, SecurityConfig},
+    server::{Protection, ServerOptions, serve},
 };
 
 /// What distinguishes one service's start-up from another's.
@@ -21,6 +25,9 @@ pub struct Spec {
     /// Its gRPC service name, e.g. "duban.v1.TargetsService", for health checks.
     pub service_name: &'static str,
     pub migrator: &'static Migrator,
+    /// Whether this service keeps the token revocation list itself (assignments) rather than
+    /// polling it from DUBAN_REVOCATIONS_URL.
+    pub keeps_revocations: bool,
 }
 
 /// A service that is connected, migrated and bound but not yet serving.
@@ -31,6 +38,10 @@ pub struct Bound {
     pub pool: PgPool,
     pub metrics: Arc<Metrics>,
     options: ServerOptions,
+    security: SecurityConfig,
+    tls: Option<ServerTlsConfig>,
+    key: Option<Arc<TokenKey>>,
+    revocations: Arc<Revocations>,
 }
 
 impl Bound {
@@ -41,7 +52,18 @@ impl Bound {
         db_connections: u32,
         metrics_addr: MetricsAddr,
         options: ServerOptions,
+        security: &SecurityConfig,
     ) -> anyhow::Result<Self> {
+        let name = spec.app_name;
+        security
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let tls = security
+            .server_tls()
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let key = security
+            .token_key()
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         let pool = duban_db::open(
             database_url,
             spec.schema,
@@ -51,6 +73,9 @@ impl Bound {
         )
         .await
         .map_err(|e| anyhow::anyhow!("{}: database: {e}", spec.app_name))?;
+        audit::install(&pool, spec.schema)
+            .await
+            .map_err(|e| anyhow::anyhow!("{name}: installing the audit trail: {e}"))?;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| anyhow::anyhow!("{}: cannot listen on {addr}: {e}", spec.app_name))?;
@@ -68,15 +93,38 @@ impl Bound {
             pool,
             metrics,
             options,
+            security: security.clone(),
+            tls,
+            key,
+            revocations: Arc::new(Revocations::default()),
         })
     }
 
     /// Applies the service's migrations and returns: the `migrate` command.
     pub async fn migrate_only(spec: &'static Spec, database_url: &str) -> anyhow::Result<()> {
-        duban_db::open(database_url, spec.schema, spec.app_name, 1, spec.migrator)
+        let pool = duban_db::open(database_url, spec.schema, spec.app_name, 1, spec.migrator)
             .await
             .map_err(|e| anyhow::anyhow!("{}: migrating: {e}", spec.app_name))?;
-        Ok(())
+        audit::install(&pool, spec.schema)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: installing the audit trail: {e}", spec.app_name))
+    }
+
+    /// The revocation list the security layer checks tokens against.
+    pub fn revocations(&self) -> Arc<Revocations> {
+        self.revocations.clone()
+    }
+
+    /// The security configuration the service was opened with.
+    pub fn security(&self) -> &SecurityConfig {
+        &self.security
+    }
+
+    /// How this service reaches its peers (TLS, service tokens).
+    pub fn peer_security(&self) -> anyhow::Result<PeerSecurity> {
+        self.security
+            .peer_security(self.spec.app_name, self.key.clone())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", self.spec.app_name))
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -100,6 +148,42 @@ impl Bound {
         if let Some(addr) = self.metrics_addr() {
             tracing::info!(service = self.spec.app_name, addr = %addr, "serving metrics");
         }
+        let name = self.spec.app_name;
+        if self.tls.is_none() {
+            tracing::warn!(
+                service = name,
+                "TLS is off (DUBAN_TLS_CERT/DUBAN_TLS_KEY unset): calls travel in plaintext; for local development only"
+            );
+        }
+        let background = CancellationToken::new();
+        if self.key.is_none() {
+            tracing::warn!(
+                service = name,
+                "AUTHENTICATION IS OFF (DUBAN_TOKEN_KEY_FILE unset): every caller may call everything; for local development only"
+            );
+        } else if !self.spec.keeps_revocations {
+            let peers = self.peer_security()?;
+            tokio::spawn(self.revocations.clone().poll(
+                self.security.revocations_url.clone(),
+                peers,
+                std::time::Duration::from_secs(self.security.revocations_poll_seconds),
+                background.clone(),
+            ));
+        }
+        tokio::spawn(audit::prune_periodically(
+            self.pool.clone(),
+            self.security.audit_retention_days,
+            background.clone(),
+        ));
+        let _stop_background = background.drop_guard();
+        let protection = Protection {
+            tls: self.tls,
+            guard: Guard {
+                key: self.key,
+                revocations: self.revocations,
+                pool: self.pool.clone(),
+            },
+        };
         let endpoint = self
             .metrics_listener
             .map(|listener| metrics::spawn_endpoint(listener, self.metrics.clone()));
@@ -111,6 +195,7 @@ impl Bound {
             self.metrics,
             shutdown,
             self.options,
+            protection,
         )
         .await;
         if let Some(endpoint) = endpoint {

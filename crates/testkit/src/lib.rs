@@ -15,7 +15,7 @@ use duban_proto::v1::{
     ingest_service_client::IngestServiceClient, reporting_service_client::ReportingServiceClient,
     targets_service_client::TargetsServiceClient,
 };
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 /// The server's maintenance URL from DATABASE_URL, which `scripts/test` sets.
 pub fn server_url() -> String {
@@ -64,12 +64,6 @@ pub struct TestSet {
     pub reporting: ReportingServiceClient<Channel>,
 }
 
-fn lazy(url: String) -> Channel {
-    Endpoint::from_shared(url)
-        .expect("a valid service URL")
-        .connect_lazy()
-}
-
 impl TestSet {
     pub async fn start() -> Self {
         Self::start_with(StackConfig::ephemeral(&fresh_database().await)).await
@@ -82,12 +76,13 @@ impl TestSet {
             .wait_serving(Duration::from_secs(30))
             .await
             .expect("services become SERVING");
+        let lazy = |service| stack.channel(service).expect("a channel to the service");
         Self {
-            ingest: IngestServiceClient::new(lazy(stack.url(Service::Ingest)))
+            ingest: IngestServiceClient::new(lazy(Service::Ingest))
                 .max_encoding_message_size(64 * 1024 * 1024),
-            targets: TargetsServiceClient::new(lazy(stack.url(Service::Targets))),
-            assignments: AssignmentsServiceClient::new(lazy(stack.url(Service::Assignments))),
-            reporting: ReportingServiceClient::new(lazy(stack.url(Service::Reporting))),
+            targets: TargetsServiceClient::new(lazy(Service::Targets)),
+            assignments: AssignmentsServiceClient::new(lazy(Service::Assignments)),
+            reporting: ReportingServiceClient::new(lazy(Service::Reporting)),
             stack,
             database_url,
         }

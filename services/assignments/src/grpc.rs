@@ -1,7 +1,7 @@
 //! gRPC handlers: validate, call the store, map errors. No rules or SQL here.
 
 use duban_db::idempotency;
-use duban_kit::{list, names};
+use duban_kit::{auth, list, names};
 use duban_proto::v1::{
     Assignment, CreateAssignmentsRequest, CreateAssignmentsResponse, GetAssignmentRequest,
     GetReportingScheduleRequest, GetUnitRequest, ListAssignmentsRequest, ListAssignmentsResponse,
@@ -147,6 +147,7 @@ impl AssignmentsService for Assignments {
         &self,
         request: Request<ListLedgerRequest>,
     ) -> Result<Response<ListLedgerResponse>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         if req.unit.trim().is_empty() {
             return Err(duban_proto::ApiError::invalid(
@@ -164,6 +165,16 @@ impl AssignmentsService for Assignments {
         let paging_key = format!("{}|{}|{}", req.unit, req.plan, req.as_of);
         let after = list::page_start(&req.page_token, &paging_key)?;
         let unit = self.store.find_unit(&req.unit).await?;
+        if let Some(who) = &who {
+            let names = [unit.name.as_str(), unit.display_name.as_str()];
+            let aliases = unit.aliases.iter().map(String::as_str);
+            if !who.acts_for_unit(names.into_iter().chain(aliases)) {
+                return Err(auth::denied(format!(
+                    "a {} of {} may not read the ledger of {} ({})",
+                    who.role, who.unit, unit.name, unit.display_name
+                )));
+            }
+        }
         let entries = self.store.ledger(&unit, plan, as_of, after, limit).await?;
         let next_page_token = list::next_token(&entries, limit, &paging_key, |e| {
             e.assignment

@@ -6,15 +6,20 @@ mod grpc;
 mod registry;
 mod schedule;
 mod store;
+mod tokens;
 
 use std::net::SocketAddr;
 
 use duban_kit::{
     metrics::MetricsAddr,
+    security::SecurityConfig,
     server::{MAX_MESSAGE_BYTES, ServerOptions},
     service::{Bound, Spec},
 };
-use duban_proto::v1::assignments_service_server::{AssignmentsServiceServer, SERVICE_NAME};
+use duban_proto::v1::{
+    assignments_service_server::{AssignmentsServiceServer, SERVICE_NAME},
+    token_service_server::TokenServiceServer,
+};
 use tokio_util::sync::CancellationToken;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -23,6 +28,7 @@ static SPEC: Spec = Spec {
     app_name: "duban-assignments",
     service_name: SERVICE_NAME,
     migrator: &MIGRATOR,
+    keeps_revocations: true,
 };
 
 #[derive(clap::Args, Clone, Debug)]
@@ -51,6 +57,8 @@ pub struct Config {
         default_value = "127.0.0.1:9103"
     )]
     pub metrics_addr: MetricsAddr,
+    #[command(flatten)]
+    pub security: SecurityConfig,
 }
 
 /// A bound, migrated, not yet serving assignments service.
@@ -78,6 +86,7 @@ impl Application {
             config.db_connections,
             config.metrics_addr,
             options,
+            &config.security,
         )
         .await?;
         store::Store::new(bound.pool.clone())
@@ -102,8 +111,23 @@ impl Application {
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let api = AssignmentsServiceServer::new(grpc::Assignments::new(self.bound.pool.clone()))
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
-        self.bound
-            .serve(tonic::service::Routes::new(api), shutdown)
-            .await
+        let revocations = self.bound.revocations();
+        let reload = tokio::spawn(tokens::reload_periodically(
+            self.bound.pool.clone(),
+            revocations.clone(),
+            std::time::Duration::from_secs(self.bound.security().revocations_poll_seconds),
+            shutdown.clone(),
+        ));
+        let tokens =
+            TokenServiceServer::new(tokens::Tokens::new(self.bound.pool.clone(), revocations));
+        let served = self
+            .bound
+            .serve(
+                tonic::service::Routes::new(api).add_service(tokens),
+                shutdown,
+            )
+            .await;
+        reload.abort();
+        served
     }
 }

@@ -5,7 +5,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use duban_kit::peer::{PeerChannel, PropagateTrace, continue_trace};
+use duban_kit::peer::{PeerChannel, continue_trace};
 use duban_proto::v1::{
     ListTasksRequest, ReportingSchedule, UpdateReportingScheduleRequest,
     assignments_service_client::AssignmentsServiceClient,
@@ -13,7 +13,7 @@ use duban_proto::v1::{
 };
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use tonic::{Code, Status, transport::Channel};
+use tonic::{Code, Status};
 use tracing::Instrument;
 
 use crate::{
@@ -28,10 +28,10 @@ pub struct Peers {
 }
 
 impl Peers {
-    pub fn new(targets: Channel, assignments: Channel) -> Self {
+    pub fn new(targets: PeerChannel, assignments: PeerChannel) -> Self {
         Self {
-            targets: TargetsServiceClient::with_interceptor(targets, PropagateTrace),
-            assignments: AssignmentsServiceClient::with_interceptor(assignments, PropagateTrace),
+            targets: TargetsServiceClient::new(targets),
+            assignments: AssignmentsServiceClient::new(assignments),
         }
     }
 }

@@ -13,6 +13,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use duban_kit::{
     metrics::MetricsAddr,
     peer,
+    security::SecurityConfig,
     server::{MAX_MESSAGE_BYTES, ServerOptions},
     service::{Bound, Spec},
 };
@@ -26,6 +27,7 @@ static SPEC: Spec = Spec {
     app_name: "duban-ingest",
     service_name: SERVICE_NAME,
     migrator: &MIGRATOR,
+    keeps_revocations: false,
 };
 
 #[derive(clap::Args, Clone, Debug)]
@@ -67,6 +69,8 @@ pub struct Config {
         default_value = "127.0.0.1:9101"
     )]
     pub metrics_addr: MetricsAddr,
+    #[command(flatten)]
+    pub security: SecurityConfig,
 }
 
 /// A bound, migrated, not yet serving ingest service.
@@ -88,6 +92,7 @@ impl Application {
             config.db_connections,
             config.metrics_addr,
             options,
+            &config.security,
         )
         .await?;
         Ok(Self { bound, config })
@@ -108,9 +113,10 @@ impl Application {
     /// Serves the API and runs the outbox dispatcher until `shutdown`.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let peer_timeout = Duration::from_secs(30);
+        let security = self.bound.peer_security()?;
         let peers = dispatch::Peers::new(
-            peer::channel(&self.config.targets_url, peer_timeout)?,
-            peer::channel(&self.config.assignments_url, peer_timeout)?,
+            peer::connect(&self.config.targets_url, peer_timeout, &security)?,
+            peer::connect(&self.config.assignments_url, peer_timeout, &security)?,
         );
         let wake = Arc::new(Notify::new());
         let store = store::Store::new(self.bound.pool.clone());

@@ -15,6 +15,7 @@ use std::{net::SocketAddr, time::Duration};
 use duban_kit::{
     metrics::MetricsAddr,
     peer,
+    security::SecurityConfig,
     server::{MAX_MESSAGE_BYTES, ServerOptions},
     service::{Bound, Spec},
 };
@@ -27,6 +28,7 @@ static SPEC: Spec = Spec {
     app_name: "duban-reporting",
     service_name: SERVICE_NAME,
     migrator: &MIGRATOR,
+    keeps_revocations: false,
 };
 
 #[derive(clap::Args, Clone, Debug)]
@@ -69,6 +71,8 @@ pub struct Config {
     /// events; 0 turns the sweep off.
     #[arg(long, env = "DUBAN_REPORTING_SWEEP_SECONDS", default_value_t = 3600)]
     pub sweep_seconds: u64,
+    #[command(flatten)]
+    pub security: SecurityConfig,
 }
 
 /// A bound, migrated, not yet serving reporting service.
@@ -90,6 +94,7 @@ impl Application {
             config.db_connections,
             config.metrics_addr,
             options,
+            &config.security,
         )
         .await?;
         Ok(Self { bound, config })
@@ -109,9 +114,10 @@ impl Application {
 
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let peer_timeout = Duration::from_secs(30);
+        let security = self.bound.peer_security()?;
         let peers = peers::Peers::new(
-            peer::channel(&self.config.targets_url, peer_timeout)?,
-            peer::channel(&self.config.assignments_url, peer_timeout)?,
+            peer::connect(&self.config.targets_url, peer_timeout, &security)?,
+            peer::connect(&self.config.assignments_url, peer_timeout, &security)?,
         );
         let store = store::Store::new(self.bound.pool.clone());
         let figures = tokio::spawn(figures::run(store.clone(), peers.clone(), shutdown.clone()));

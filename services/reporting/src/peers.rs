@@ -1,7 +1,7 @@
 //! What reporting reads from its peers: assignments (who answers for what, the reporting
 //! schedule) and targets (the plan, its tasks and their indicators).
 
-use duban_kit::peer::{PeerChannel, PropagateTrace};
+use duban_kit::peer::PeerChannel;
 use duban_proto::{
     ApiError,
     v1::{
@@ -12,7 +12,7 @@ use duban_proto::{
         targets_service_client::TargetsServiceClient,
     },
 };
-use tonic::{Code, Status, transport::Channel};
+use tonic::{Code, Status};
 
 use crate::domain::{Due, Duty, TaskInfo};
 
@@ -35,14 +35,14 @@ fn peer_error(peer: &str, resource: &str, status: Status) -> ApiError {
 }
 
 impl Peers {
-    pub fn new(targets: Channel, assignments: Channel) -> Self {
+    pub fn new(targets: PeerChannel, assignments: PeerChannel) -> Self {
         Self {
-            targets: TargetsServiceClient::with_interceptor(targets, PropagateTrace),
-            assignments: AssignmentsServiceClient::with_interceptor(assignments, PropagateTrace),
+            targets: TargetsServiceClient::new(targets),
+            assignments: AssignmentsServiceClient::new(assignments),
         }
     }
 
-    /// One assignment by name. The assignments API has no GetAssignment yet; a page of one
+    /// One assignment by name.
     /// that starts right before the id returns exactly that row when it exists.
     pub async fn assignment(&self, name: &str) -> Result<Assignment, ApiError> {
         duban_kit::names::parse("report.assignment", name, "assignments")?;

@@ -1,7 +1,10 @@
 //! gRPC handlers: validate, call the store, map errors. No rules or SQL here.
 
 use duban_db::idempotency;
-use duban_kit::{list, names};
+use duban_kit::{
+    auth::{self, Identity},
+    list, names,
+};
 use duban_proto::v1::{
     CreateObservationRequest, CreatePlanRequest, GetIndicatorLineageRequest, GetPlanRequest,
     GetScorecardRequest, GetTaskRequest, IndicatorLineage, ListObservationsRequest,
@@ -22,6 +25,37 @@ impl Targets {
     pub fn new(pool: PgPool) -> Self {
         Self {
             store: Store::new(pool),
+        }
+    }
+}
+
+/// PERMISSION_DENIED unless `who` may read (or, with `change`, change) plan `id`.
+fn check_plan(who: &Identity, plan: &Plan, change: bool) -> Result<(), Status> {
+    let allowed = if change {
+        who.may_change_plan(&plan.issuer)
+    } else {
+        who.may_read_plan(&plan.issuer, &plan.source_report)
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(auth::denied(format!(
+            "{} belongs to {}; a {} of {} may not {} it",
+            plan.name,
+            auth::government_of_issuer(&plan.issuer),
+            who.role,
+            who.government,
+            if change { "change" } else { "read" }
+        )))
+    }
+}
+
+impl Targets {
+    /// Checks the caller's scope on plan `id`; nothing when the services run open.
+    async fn scope(&self, who: Option<&Identity>, id: i64, change: bool) -> Result<(), Status> {
+        match who {
+            None => Ok(()),
+            Some(who) => check_plan(who, &self.store.get_plan(id).await?, change),
         }
     }
 }
@@ -63,19 +97,28 @@ impl TargetsService for Targets {
 
     async fn get_plan(&self, request: Request<GetPlanRequest>) -> Result<Response<Plan>, Status> {
         let id = names::parse("name", &request.get_ref().name, "plans")?;
-        Ok(Response::new(self.store.get_plan(id).await?))
+        let plan = self.store.get_plan(id).await?;
+        if let Some(who) = auth::caller(&request) {
+            check_plan(who, &plan, false)?;
+        }
+        Ok(Response::new(plan))
     }
 
     async fn list_plans(
         &self,
         request: Request<ListPlansRequest>,
     ) -> Result<Response<ListPlansResponse>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         let limit = list::page_size(req.page_size)?;
         let after = list::page_start(&req.page_token, &req.filter)?;
         let terms = list::parse_filter(&req.filter, PLAN_FILTERS)?;
-        let plans = self.store.list_plans(&terms, after, limit).await?;
+        let mut plans = self.store.list_plans(&terms, after, limit).await?;
         let next_page_token = list::next_token(&plans, limit, &req.filter, plan_id);
+        // Other governments' plans are left out; a page may come back short.
+        if let Some(who) = &who {
+            plans.retain(|plan| who.may_read_plan(&plan.issuer, &plan.source_report));
+        }
         Ok(Response::new(ListPlansResponse {
             plans,
             next_page_token,
@@ -84,6 +127,7 @@ impl TargetsService for Targets {
 
     async fn get_task(&self, request: Request<GetTaskRequest>) -> Result<Response<Task>, Status> {
         let (plan, task) = names::parse_task("name", &request.get_ref().name)?;
+        self.scope(auth::caller(&request), plan, false).await?;
         Ok(Response::new(self.store.get_task(plan, task).await?))
     }
 
@@ -91,16 +135,35 @@ impl TargetsService for Targets {
         &self,
         request: Request<ListTasksRequest>,
     ) -> Result<Response<ListTasksResponse>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         let plan = match req.parent.as_str() {
             "plans/-" | "" => None,
             parent => Some(names::parse("parent", parent, "plans")?),
         };
+        if let Some(plan) = plan {
+            self.scope(who.as_ref(), plan, false).await?;
+        }
         let limit = list::page_size(req.page_size)?;
         let after = list::page_start(&req.page_token, &req.filter)?;
         let terms = list::parse_filter(&req.filter, TASK_FILTERS)?;
-        let tasks = self.store.list_tasks(plan, &terms, after, limit).await?;
+        let mut tasks = self.store.list_tasks(plan, &terms, after, limit).await?;
         let next_page_token = list::next_token(&tasks, limit, &req.filter, task_id);
+        if let (Some(who), None) = (&who, plan) {
+            // Across plans: keep the tasks of plans the caller may read.
+            let mut readable = std::collections::HashMap::new();
+            for task in &tasks {
+                let (id, _) = names::parse_task("name", &task.name)?;
+                if let std::collections::hash_map::Entry::Vacant(slot) = readable.entry(id) {
+                    let plan = self.store.get_plan(id).await?;
+                    slot.insert(who.may_read_plan(&plan.issuer, &plan.source_report));
+                }
+            }
+            tasks.retain(|task| {
+                names::parse_task("name", &task.name)
+                    .is_ok_and(|(id, _)| readable.get(&id) == Some(&true))
+            });
+        }
         Ok(Response::new(ListTasksResponse {
             tasks,
             next_page_token,
@@ -111,6 +174,7 @@ impl TargetsService for Targets {
         &self,
         request: Request<UpdateTaskRequest>,
     ) -> Result<Response<Task>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         let edit = domain::validate_update(&req)?;
         let name = req
@@ -119,6 +183,7 @@ impl TargetsService for Targets {
             .map(|t| t.name.as_str())
             .unwrap_or_default();
         let (plan, task) = names::parse_task("task.name", name)?;
+        self.scope(who.as_ref(), plan, true).await?;
         let print = idempotency::fingerprint(&req);
         Ok(Response::new(
             self.store

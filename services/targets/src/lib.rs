@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 
 use duban_kit::{
     metrics::MetricsAddr,
+    security::SecurityConfig,
     server::{MAX_MESSAGE_BYTES, ServerOptions},
     service::{Bound, Spec},
 };
@@ -22,6 +23,7 @@ static SPEC: Spec = Spec {
     app_name: "duban-targets",
     service_name: SERVICE_NAME,
     migrator: &MIGRATOR,
+    keeps_revocations: false,
 };
 
 #[derive(clap::Args, Clone, Debug)]
@@ -46,6 +48,8 @@ pub struct Config {
         default_value = "127.0.0.1:9102"
     )]
     pub metrics_addr: MetricsAddr,
+    #[command(flatten)]
+    pub security: SecurityConfig,
 }
 
 /// A bound, migrated, not yet serving targets service.
@@ -66,6 +70,7 @@ impl Application {
             config.db_connections,
             config.metrics_addr,
             options,
+            &config.security,
         )
         .await?;
         Ok(Self { bound })

@@ -1,0 +1,500 @@
+//! The audit trail: an append-only, hash-chained table `audit_log` in every service's schema,
+//! written by the security layer, served by `AuditService/ListAuditEvents`, and checked by
+//! [`verify_chain`] (`duban audit verify`).
+//!
+//! Each row's `row_hash = sha256(prev_hash || canonical bytes of the row)` (see [`Row::canonical`]),
+//! the first row's `prev_hash` being the anchor. A trigger rejects UPDATE, TRUNCATE and any
+//! DELETE but retention pruning, which only removes rows older than the retention period (never
+//! younger than 184 days, whatever is configured) and records the last pruned row's seq and hash
+//! as the new anchor in the same transaction, so the kept trail still verifies.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use duban_proto::v1::{
+    AuditEvent, ListAuditEventsRequest, ListAuditEventsResponse, audit_service_server::AuditService,
+};
+use sha2::{Digest, Sha256};
+use sqlx::{PgPool, Row as _};
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+
+/// The shortest retention allowed (等保 2.0 level 3: at least six months).
+pub const MIN_RETENTION_DAYS: u32 = 184;
+
+const ZERO_HASH: [u8; 32] = [0; 32];
+
+/// Creates the trail's tables and protections in the service's schema; idempotent, run at every
+/// start under the schema's advisory lock. Owned here rather than by each service's migrations
+/// so that all four keep the identical table.
+const INSTALL: &str = r#"
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq             bigint      PRIMARY KEY,
+    at              timestamptz NOT NULL,
+    actor           text        NOT NULL,
+    role            text        NOT NULL,
+    token_id        text        NOT NULL,
+    method          text        NOT NULL,
+    resource        text        NOT NULL,
+    code            text        NOT NULL,
+    request_sha256  bytea       NOT NULL,
+    response_sha256 bytea       NOT NULL,
+    prev_hash       bytea       NOT NULL,
+    row_hash        bytea       NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_anchor (
+    id        integer PRIMARY KEY CHECK (id = 1),
+    seq       bigint  NOT NULL,
+    row_hash  bytea   NOT NULL
+);
+INSERT INTO audit_anchor (id, seq, row_hash) VALUES (1, 0, '\x0000000000000000000000000000000000000000000000000000000000000000')
+ON CONFLICT (id) DO NOTHING;
+CREATE OR REPLACE FUNCTION audit_log_protect() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE'
+       AND current_setting('duban.audit_prune', true) = 'on'
+       AND OLD.at < now() - interval '184 days' THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION 'audit_log is append-only: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
+CREATE OR REPLACE FUNCTION audit_anchor_protect() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE'
+       AND current_setting('duban.audit_prune', true) = 'on'
+       AND NEW.seq >= OLD.seq THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'audit_anchor changes only by retention pruning: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
+CREATE OR REPLACE TRIGGER audit_log_append_only
+    BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_protect();
+CREATE OR REPLACE TRIGGER audit_log_no_truncate
+    BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_log_protect();
+CREATE OR REPLACE TRIGGER audit_anchor_guard
+    BEFORE UPDATE OR DELETE ON audit_anchor FOR EACH ROW EXECUTE FUNCTION audit_anchor_protect();
+"#;
+
+pub async fn install(pool: &PgPool, schema: &str) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('duban.audit.install.' || $1))")
+        .bind(schema)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::raw_sql(INSTALL).execute(&mut *tx).await?;
+    tx.commit().await
+}
+
+/// One audit event before it is chained.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub actor: String,
+    pub role: String,
+    pub token_id: String,
+    pub method: String,
+    pub resource: String,
+    pub code: String,
+    pub request_sha256: Vec<u8>,
+    pub response_sha256: Vec<u8>,
+}
+
+/// A chained row as stored and served.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    pub seq: i64,
+    /// Microseconds since the Unix epoch (the database's precision).
+    pub at_micros: i64,
+    pub entry: Entry,
+    pub prev_hash: Vec<u8>,
+    pub row_hash: Vec<u8>,
+}
+
+fn field(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+impl Row {
+    /// The row's canonical bytes: seq and time as big-endian i64, then every other field
+    /// length-prefixed (u32 big-endian) in a fixed order.
+    pub fn canonical(seq: i64, at_micros: i64, e: &Entry) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(&seq.to_be_bytes());
+        out.extend_from_slice(&at_micros.to_be_bytes());
+        for text in [
+            &e.actor,
+            &e.role,
+            &e.token_id,
+            &e.method,
+            &e.resource,
+            &e.code,
+        ] {
+            field(&mut out, text.as_bytes());
+        }
+        field(&mut out, &e.request_sha256);
+        field(&mut out, &e.response_sha256);
+        out
+    }
+
+    pub fn hash(prev_hash: &[u8], seq: i64, at_micros: i64, entry: &Entry) -> Vec<u8> {
+        let mut hasher = Sha256::new();
+        hasher.update(prev_hash);
+        hasher.update(Self::canonical(seq, at_micros, entry));
+        hasher.finalize().to_vec()
+    }
+}
+
+/// Appends `entry` to the trail in its own transaction.
+pub async fn append(pool: &PgPool, entry: &Entry) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    // One writer at a time per schema keeps the chain linear.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('duban.audit.' || current_schema()))")
+        .execute(&mut *tx)
+        .await?;
+    let last = sqlx::query("SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *tx)
+        .await?;
+    let (prev_seq, prev_hash): (i64, Vec<u8>) = match last {
+        Some(row) => (row.get("seq"), row.get("row_hash")),
+        None => {
+            let anchor = sqlx::query("SELECT seq, row_hash FROM audit_anchor WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?;
+            (anchor.get("seq"), anchor.get("row_hash"))
+        }
+    };
+    let seq = prev_seq + 1;
+    let at = Utc::now();
+    let at_micros = at.timestamp_micros();
+    let at = Utc.timestamp_micros(at_micros).single().unwrap_or(at);
+    let row_hash = Row::hash(&prev_hash, seq, at_micros, entry);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, role, token_id, method, resource, code,
+                                request_sha256, response_sha256, prev_hash, row_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(seq)
+    .bind(at)
+    .bind(&entry.actor)
+    .bind(&entry.role)
+    .bind(&entry.token_id)
+    .bind(&entry.method)
+    .bind(&entry.resource)
+    .bind(&entry.code)
+    .bind(&entry.request_sha256)
+    .bind(&entry.response_sha256)
+    .bind(&prev_hash)
+    .bind(&row_hash)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// Deletes the rows older than `retention_days` (at least [`MIN_RETENTION_DAYS`]) and moves
+/// the anchor to the last of them; the number of rows pruned.
+pub async fn prune(pool: &PgPool, retention_days: u32) -> Result<u64, sqlx::Error> {
+    let days = f64::from(retention_days.max(MIN_RETENTION_DAYS));
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('duban.audit.' || current_schema()))")
+        .execute(&mut *tx)
+        .await?;
+    let last = sqlx::query(
+        "SELECT seq, row_hash FROM audit_log WHERE at < now() - make_interval(days => $1::int)
+         ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(days as i32)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(last) = last else {
+        return Ok(0);
+    };
+    let (seq, hash): (i64, Vec<u8>) = (last.get("seq"), last.get("row_hash"));
+    sqlx::query("SET LOCAL duban.audit_prune = 'on'")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE audit_anchor SET seq = $1, row_hash = $2 WHERE id = 1")
+        .bind(seq)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+    let pruned = sqlx::query("DELETE FROM audit_log WHERE seq <= $1")
+        .bind(seq)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(pruned)
+}
+
+/// Prunes now and then every six hours until `shutdown`.
+pub async fn prune_periodically(pool: PgPool, retention_days: u32, shutdown: CancellationToken) {
+    loop {
+        match prune(&pool, retention_days).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "audit trail pruned past retention"),
+            Err(err) => tracing::warn!(error = %err, "audit trail pruning failed"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(6 * 3600)) => {}
+        }
+    }
+}
+
+/// Where a trail stops verifying.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainBreak {
+    pub seq: i64,
+    pub reason: String,
+}
+
+impl std::fmt::Display for ChainBreak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "row {}: {}", self.seq, self.reason)
+    }
+}
+
+/// Recomputes the chain of `rows` (in seq order) from the anchor: each row's hash must match
+/// its content, link to the previous row's hash, and follow it without a gap. Returns every
+/// break found (an edited row breaks at that row; a deleted row at the row after the gap).
+pub fn verify_chain(anchor_seq: i64, anchor_hash: &[u8], rows: &[Row]) -> Vec<ChainBreak> {
+    let mut breaks = Vec::new();
+    let mut prev_seq = anchor_seq;
+    let mut prev_hash = anchor_hash.to_vec();
+    for row in rows {
+        if row.seq != prev_seq + 1 {
+            breaks.push(ChainBreak {
+                seq: row.seq,
+                reason: format!(
+                    "rows {}..={} are missing (deleted)",
+                    prev_seq + 1,
+                    row.seq - 1
+                ),
+            });
+        } else if row.prev_hash != prev_hash {
+            breaks.push(ChainBreak {
+                seq: row.seq,
+                reason: "its prev_hash does not match the previous row's hash".to_string(),
+            });
+        }
+        let recomputed = Row::hash(&row.prev_hash, row.seq, row.at_micros, &row.entry);
+        if recomputed != row.row_hash {
+            breaks.push(ChainBreak {
+                seq: row.seq,
+                reason: "its content does not match its row_hash (edited)".to_string(),
+            });
+        }
+        prev_seq = row.seq;
+        prev_hash = row.row_hash.clone();
+    }
+    breaks
+}
+
+impl Row {
+    pub fn to_event(&self) -> AuditEvent {
+        let e = &self.entry;
+        AuditEvent {
+            seq: self.seq,
+            time: Some(prost_types::Timestamp {
+                seconds: self.at_micros.div_euclid(1_000_000),
+                nanos: i32::try_from(self.at_micros.rem_euclid(1_000_000) * 1000).unwrap_or(0),
+            }),
+            actor: e.actor.clone(),
+            role: e.role.clone(),
+            method: e.method.clone(),
+            resource: e.resource.clone(),
+            code: e.code.clone(),
+            request_sha256: e.request_sha256.clone(),
+            response_sha256: e.response_sha256.clone(),
+            prev_hash: self.prev_hash.clone(),
+            row_hash: self.row_hash.clone(),
+            token_id: e.token_id.clone(),
+        }
+    }
+
+    pub fn from_event(event: &AuditEvent) -> Self {
+        let at_micros = event
+            .time
+            .as_ref()
+            .map_or(0, |t| t.seconds * 1_000_000 + i64::from(t.nanos) / 1000);
+        Self {
+            seq: event.seq,
+            at_micros,
+            entry: Entry {
+                actor: event.actor.clone(),
+                role: event.role.clone(),
+                token_id: event.token_id.clone(),
+                method: event.method.clone(),
+                resource: event.resource.clone(),
+                code: event.code.clone(),
+                request_sha256: event.request_sha256.clone(),
+                response_sha256: event.response_sha256.clone(),
+            },
+            prev_hash: event.prev_hash.clone(),
+            row_hash: event.row_hash.clone(),
+        }
+    }
+}
+
+const DEFAULT_PAGE: i64 = 500;
+const MAX_PAGE: i64 = 5000;
+
+/// `AuditService` over one service's trail.
+pub struct Trail {
+    pool: PgPool,
+}
+
+impl Trail {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+#[tonic::async_trait]
+impl AuditService for Trail {
+    async fn list_audit_events(
+        &self,
+        request: Request<ListAuditEventsRequest>,
+    ) -> Result<Response<ListAuditEventsResponse>, Status> {
+        let req = request.into_inner();
+        let limit = match i64::from(req.page_size) {
+            0 => DEFAULT_PAGE,
+            n if n < 0 => {
+                return Err(
+                    duban_proto::ApiError::invalid("page_size", "must not be negative").into(),
+                );
+            }
+            n => n.min(MAX_PAGE),
+        };
+        let db = |e| Status::from(duban_db::api_error(e));
+        let anchor = sqlx::query("SELECT seq, row_hash FROM audit_anchor WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        let last_seq: Option<i64> = sqlx::query_scalar("SELECT max(seq) FROM audit_log")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, role, token_id, method, resource, code, request_sha256,
+                    response_sha256, prev_hash, row_hash
+             FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(req.after_seq)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        let events = rows
+            .into_iter()
+            .map(|r| {
+                let at: DateTime<Utc> = r.get("at");
+                Row {
+                    seq: r.get("seq"),
+                    at_micros: at.timestamp_micros(),
+                    entry: Entry {
+                        actor: r.get("actor"),
+                        role: r.get("role"),
+                        token_id: r.get("token_id"),
+                        method: r.get("method"),
+                        resource: r.get("resource"),
+                        code: r.get("code"),
+                        request_sha256: r.get("request_sha256"),
+                        response_sha256: r.get("response_sha256"),
+                    },
+                    prev_hash: r.get("prev_hash"),
+                    row_hash: r.get("row_hash"),
+                }
+                .to_event()
+            })
+            .collect();
+        let anchor_seq: i64 = anchor.get("seq");
+        Ok(Response::new(ListAuditEventsResponse {
+            events,
+            anchor_seq,
+            anchor_hash: anchor.get("row_hash"),
+            last_seq: last_seq.unwrap_or(anchor_seq),
+        }))
+    }
+}
+
+/// sha256 of `bytes`.
+pub fn digest(bytes: &[u8]) -> Vec<u8> {
+    Sha256::digest(bytes).to_vec()
+}
+
+/// The anchor hash of a trail nothing was pruned from.
+pub fn genesis_hash() -> Vec<u8> {
+    ZERO_HASH.to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(code: &str) -> Entry {
+        Entry {
+            actor: "units/1@武昌区".into(),
+            role: "reporter".into(),
+            token_id: "t".into(),
+            method: "/duban.v1.ReportingService/CreateReport".into(),
+            resource: "reports/1".into(),
+            code: code.into(),
+            request_sha256: digest(b"req"),
+            response_sha256: digest(b"resp"),
+        }
+    }
+
+    fn chain(n: i64) -> Vec<Row> {
+        let mut prev = genesis_hash();
+        (1..=n)
+            .map(|seq| {
+                let e = entry("OK");
+                let row_hash = Row::hash(&prev, seq, seq * 1000, &e);
+                let row = Row {
+                    seq,
+                    at_micros: seq * 1000,
+                    entry: e,
+                    prev_hash: prev.clone(),
+                    row_hash: row_hash.clone(),
+                };
+                prev = row_hash;
+                row
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_intact_chain_verifies() {
+        assert!(verify_chain(0, &genesis_hash(), &chain(5)).is_empty());
+    }
+
+    #[test]
+    fn an_edited_row_is_named() {
+        let mut rows = chain(5);
+        rows[2].entry.code = "PERMISSION_DENIED".into();
+        let breaks = verify_chain(0, &genesis_hash(), &rows);
+        assert_eq!(breaks.len(), 1);
+        assert_eq!(breaks[0].seq, 3);
+        assert!(breaks[0].reason.contains("edited"));
+    }
+
+    #[test]
+    fn a_deleted_row_is_found() {
+        let mut rows = chain(5);
+        rows.remove(1);
+        let breaks = verify_chain(0, &genesis_hash(), &rows);
+        assert_eq!(breaks[0].seq, 3);
+        assert!(breaks[0].reason.contains("rows 2..=2 are missing"));
+    }
+
+    #[test]
+    fn a_pruned_prefix_verifies_from_its_anchor() {
+        let rows = chain(5);
+        let anchor = rows[1].row_hash.clone();
+        assert!(verify_chain(2, &anchor, &rows[2..]).is_empty());
+        assert!(!verify_chain(0, &genesis_hash(), &rows[2..]).is_empty());
+    }
+}

@@ -1,0 +1,633 @@
+//! Who is calling and what they may do: signed bearer tokens, the caller's [`Identity`], the
+//! per-method role policy, and the scope rules handlers apply to individual resources.
+//!
+//! Tokens are HS256 JSON Web Tokens (the `jsonwebtoken` crate) signed with one secret key shared
+//! by the services and the `duban token issue` command. A symmetric key fits because every
+//! service must mint its own service tokens for its peer calls: every verifier is also a signer,
+//! so an asymmetric scheme would not separate anyone, and one key file is simpler to rotate.
+
+use std::{fmt, path::Path, str::FromStr, time::Duration};
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use tonic::Status;
+
+/// Issuer written into and required of every token.
+const ISSUER: &str = "duban";
+/// A key shorter than this is refused: HS256 wants at least 256 bits of secret.
+const MIN_KEY_BYTES: usize = 32;
+/// Lifetime of the tokens a service mints for each of its peer calls.
+const SERVICE_TOKEN_TTL: Duration = Duration::from_secs(300);
+
+/// What a caller may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Drafts progress reports for its own unit's assignments.
+    Reporter,
+    /// Signs its own unit's reports.
+    UnitHead,
+    /// 督查室: reads, reviews and issues bulletins for its own government's plans.
+    Supervisor,
+    /// Units, plans and tokens, and nothing else.
+    Admin,
+    /// Another duban service.
+    Service,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Reporter,
+        Role::UnitHead,
+        Role::Supervisor,
+        Role::Admin,
+        Role::Service,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Reporter => "reporter",
+            Role::UnitHead => "unit_head",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+            Role::Service => "service",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown role {s:?}: one of reporter, unit_head, supervisor, admin, service"
+                )
+            })
+    }
+}
+
+/// The claims of a duban token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    /// The unit ("units/12" or its name) or, for role service, the service's name.
+    pub sub: String,
+    pub role: Role,
+    /// The government whose data the holder works on, e.g. 武昌区; empty: the whole deployment.
+    #[serde(default)]
+    pub gov: String,
+    /// Token id, for revocation.
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// The authenticated caller, put into every request's extensions by the security layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub unit: String,
+    pub role: Role,
+    pub government: String,
+    pub token_id: String,
+}
+
+impl Identity {
+    fn from_claims(claims: Claims) -> Self {
+        Self {
+            unit: claims.sub,
+            role: claims.role,
+            government: claims.gov,
+            token_id: claims.jti,
+        }
+    }
+
+    /// "unit@government" as the audit trail records the caller.
+    pub fn actor(&self) -> String {
+        if self.government.is_empty() {
+            self.unit.clone()
+        } else {
+            format!("{}@{}", self.unit, self.government)
+        }
+    }
+
+    /// Whether the caller may read a plan issued by `issuer` that decomposes `source_report`:
+    /// its own government's plans; for a supervisor also the decompositions of its own
+    /// government's report by the governments below (the source report names the caller's
+    /// government); everything for services and for holders without a government.
+    pub fn may_read_plan(&self, issuer: &str, source_report: &str) -> bool {
+        self.may_change_plan(issuer)
+            || (self.role == Role::Supervisor && source_report.contains(&self.government))
+    }
+
+    /// Whether the caller may change a plan issued by `issuer`: its own government's only.
+    pub fn may_change_plan(&self, issuer: &str) -> bool {
+        self.role == Role::Service
+            || self.government.is_empty()
+            || government_of_issuer(issuer) == self.government
+    }
+
+    /// Whether the caller acts for `unit` (any of its names): a reporter or unit head only for
+    /// its own unit; other roles are not tied to a unit.
+    pub fn acts_for_unit<'a>(&self, mut names: impl Iterator<Item = &'a str>) -> bool {
+        match self.role {
+            Role::Reporter | Role::UnitHead => names.any(|name| name == self.unit),
+            Role::Supervisor | Role::Admin | Role::Service => true,
+        }
+    }
+}
+
+/// The caller of a request: None when the services run open (no token key configured).
+pub fn caller<T>(request: &tonic::Request<T>) -> Option<&Identity> {
+    request.extensions().get::<Identity>()
+}
+
+/// PERMISSION_DENIED with `message`, for per-resource checks in handlers.
+pub fn denied(message: impl Into<String>) -> Status {
+    Status::permission_denied(message.into())
+}
+
+/// The government a plan's issuer belongs to: the issuer up to 人民政府 / 政府 / 办公室, e.g.
+/// 武昌区人民政府办公室 -> 武昌区.
+pub fn government_of_issuer(issuer: &str) -> &str {
+    ["人民政府", "政府", "办公厅", "办公室"]
+        .iter()
+        .filter_map(|suffix| issuer.find(suffix))
+        .min()
+        .map_or(issuer, |end| &issuer[..end])
+        .trim()
+}
+
+/// The signing and verifying key of the deployment.
+pub struct TokenKey {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenKey(…)")
+    }
+}
+
+/// Why a token was refused; the message is what the caller sees with UNAUTHENTICATED.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenError(pub String);
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+impl TokenKey {
+    /// The key from the secret in `path` (surrounding whitespace ignored), at least 32 bytes:
+    /// e.g. `head -c 32 /dev/urandom | base64 > token.key`.
+    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("token key file {}: {e}", path.display()))?;
+        Self::from_secret(bytes.trim_ascii())
+            .map_err(|e| anyhow::anyhow!("token key file {}: {e}", path.display()))
+    }
+
+    pub fn from_secret(secret: &[u8]) -> anyhow::Result<Self> {
+        if secret.len() < MIN_KEY_BYTES {
+            anyhow::bail!(
+                "the key must hold at least {MIN_KEY_BYTES} bytes, it holds {}",
+                secret.len()
+            );
+        }
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        })
+    }
+
+    /// Claims for a new token of `ttl` from now, with a random id.
+    pub fn claims(
+        subject: &str,
+        role: Role,
+        government: &str,
+        ttl: Duration,
+    ) -> anyhow::Result<Claims> {
+        let now = chrono::Utc::now().timestamp();
+        let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+        Ok(Claims {
+            iss: ISSUER.to_string(),
+            sub: subject.to_string(),
+            role,
+            gov: government.to_string(),
+            jti: random_id()?,
+            iat: now,
+            exp: now.saturating_add(ttl),
+        })
+    }
+
+    pub fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .map_err(|e| anyhow::anyhow!("signing a token: {e}"))
+    }
+
+    /// A new token: `duban token issue`.
+    pub fn issue(
+        &self,
+        subject: &str,
+        role: Role,
+        government: &str,
+        ttl: Duration,
+    ) -> anyhow::Result<(String, Claims)> {
+        let claims = Self::claims(subject, role, government, ttl)?;
+        Ok((self.sign(&claims)?, claims))
+    }
+
+    /// A short-lived token with role service, for one peer call of `service`.
+    pub fn service_token(&self, service: &str) -> anyhow::Result<String> {
+        self.issue(service, Role::Service, "", SERVICE_TOKEN_TTL)
+            .map(|(token, _)| token)
+    }
+
+    /// The claims of `token` if this key signed it and it has not expired.
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                TokenError(match e.kind() {
+                    ErrorKind::ExpiredSignature => "the token has expired".to_string(),
+                    ErrorKind::InvalidSignature => {
+                        "the token's signature is not valid for this deployment".to_string()
+                    }
+                    ErrorKind::InvalidIssuer => "the token was not issued by duban".to_string(),
+                    other => format!("the token is malformed: {other:?}"),
+                })
+            })
+    }
+
+    /// The identity a bearer token stands for.
+    pub fn identity(&self, token: &str) -> Result<Identity, TokenError> {
+        self.verify(token).map(Identity::from_claims)
+    }
+}
+
+/// 128 random bits, hex: token ids.
+fn random_id() -> anyhow::Result<String> {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let mut bytes = [0u8; 16];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| anyhow::anyhow!("the system random source failed"))?;
+    Ok(hex::encode(bytes))
+}
+
+/// How a method is audited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audit {
+    /// Not recorded (reads), except when refused.
+    No,
+    /// Every call recorded: mutations.
+    Always,
+    /// Recorded when a supervisor calls it: reads of reports.
+    SupervisorReads,
+}
+
+/// One row of the policy table.
+#[derive(Clone, Copy, Debug)]
+pub struct Rule {
+    pub method: &'static str,
+    pub roles: &'static [Role],
+    pub audit: Audit,
+}
+
+use Role::{Admin, Reporter, Service, Supervisor, UnitHead};
+
+const EVERYONE: &[Role] = &[Reporter, UnitHead, Supervisor, Admin, Service];
+const ADMIN: &[Role] = &[Admin];
+const ADMIN_OR_SERVICE: &[Role] = &[Admin, Service];
+const READERS_OF_DOCUMENTS: &[Role] = &[Supervisor, Admin, Service];
+
+const fn rule(method: &'static str, roles: &'static [Role], audit: Audit) -> Rule {
+    Rule {
+        method,
+        roles,
+        audit,
+    }
+}
+
+/// Who may call what. A method missing here is refused when auth is on (fail closed): a new RPC
+/// needs its row. Health is open to everyone, authenticated or not (probes).
+pub static POLICY: &[Rule] = &[
+    // ingest: documents are plans' sources, so admins ingest them; the services deliver.
+    rule(
+        "/duban.v1.IngestService/CreateDocument",
+        ADMIN,
+        Audit::Always,
+    ),
+    rule(
+        "/duban.v1.IngestService/GetDocument",
+        READERS_OF_DOCUMENTS,
+        Audit::No,
+    ),
+    rule(
+        "/duban.v1.IngestService/ListDocuments",
+        READERS_OF_DOCUMENTS,
+        Audit::No,
+    ),
+    // targets: plans are the admin's; ingest delivers them as a service.
+    rule(
+        "/duban.v1.TargetsService/CreatePlan",
+        ADMIN_OR_SERVICE,
+        Audit::Always,
+    ),
+    rule("/duban.v1.TargetsService/GetPlan", EVERYONE, Audit::No),
+    rule("/duban.v1.TargetsService/ListPlans", EVERYONE, Audit::No),
+    rule("/duban.v1.TargetsService/GetTask", EVERYONE, Audit::No),
+    rule("/duban.v1.TargetsService/ListTasks", EVERYONE, Audit::No),
+    rule("/duban.v1.TargetsService/UpdateTask", ADMIN, Audit::Always),
+    rule(
+        "/duban.v1.TargetsService/CreateObservation",
+        ADMIN_OR_SERVICE,
+        Audit::Always,
+    ),
+    rule(
+        "/duban.v1.TargetsService/ListObservations",
+        EVERYONE,
+        Audit::No,
+    ),
+    rule(
+        "/duban.v1.TargetsService/GetIndicatorLineage",
+        EVERYONE,
+        Audit::No,
+    ),
+    rule(
+        "/duban.v1.TargetsService/ListWeakerIndicators",
+        EVERYONE,
+        Audit::No,
+    ),
+    rule("/duban.v1.TargetsService/GetScorecard", EVERYONE, Audit::No),
+    // assignments: units and the reporting schedule are the admin's.
+    rule("/duban.v1.AssignmentsService/GetUnit", EVERYONE, Audit::No),
+    rule(
+        "/duban.v1.AssignmentsService/GetAssignment",
+        EVERYONE,
+        Audit::No,
+    ),
+    rule(
+        "/duban.v1.AssignmentsService/ListUnits",
+        EVERYONE,
+        Audit::No,
+    ),
+    rule(
+        "/duban.v1.AssignmentsService/CreateAssignments",
+        ADMIN_OR_SERVICE,
+        Audit::Always,
+    ),
+    rule(
+        "/duban.v1.AssignmentsService/ListAssignments",
+        EVERYONE,
+        Audit::No,
+    ),
+    rule(
+        "/duban.v1.AssignmentsService/GetReportingSchedule",
+        EVERYONE,
+        Audit::No,
+    ),
+    rule(
+        "/duban.v1.AssignmentsService/UpdateReportingSchedule",
+        ADMIN_OR_SERVICE,
+        Audit::Always,
+    ),
+    rule(
+        "/duban.v1.AssignmentsService/MergeUnits",
+        ADMIN,
+        Audit::Always,
+    ),
+    rule(
+        "/duban.v1.AssignmentsService/ListLedger",
+        EVERYONE,
+        Audit::No,
+    ),
+    rule(
+        "/duban.v1.AssignmentsService/ListUnitLoads",
+        &[Supervisor, Admin, Service],
+        Audit::No,
+    ),
+    // reporting: reporters draft; supervisors' reads are recorded.
+    rule(
+        "/duban.v1.ReportingService/CreateReport",
+        &[Reporter],
+        Audit::Always,
+    ),
+    rule(
+        "/duban.v1.ReportingService/GetReport",
+        &[Reporter, UnitHead, Supervisor, Service],
+        Audit::SupervisorReads,
+    ),
+    rule(
+        "/duban.v1.ReportingService/ListReports",
+        &[Reporter, UnitHead, Supervisor, Service],
+        Audit::SupervisorReads,
+    ),
+    rule(
+        "/duban.v1.ReportingService/UpdateReport",
+        &[Reporter],
+        Audit::Always,
+    ),
+    // 主要领导签字同意: only a unit head signs.
+    rule(
+        "/duban.v1.ReportingService/SignReport",
+        &[UnitHead],
+        Audit::Always,
+    ),
+    rule(
+        "/duban.v1.ReportingService/SubmitReport",
+        &[Reporter, UnitHead],
+        Audit::Always,
+    ),
+    rule(
+        "/duban.v1.ReportingService/AcceptReport",
+        &[Supervisor],
+        Audit::Always,
+    ),
+    rule(
+        "/duban.v1.ReportingService/ReturnReport",
+        &[Supervisor],
+        Audit::Always,
+    ),
+    rule(
+        "/duban.v1.ReportingService/ListReportVersions",
+        &[Reporter, UnitHead, Supervisor],
+        Audit::SupervisorReads,
+    ),
+    rule(
+        "/duban.v1.ReportingService/CreateEvidence",
+        &[Reporter],
+        Audit::Always,
+    ),
+    rule(
+        "/duban.v1.ReportingService/GetEvidence",
+        &[Reporter, UnitHead, Supervisor],
+        Audit::SupervisorReads,
+    ),
+    rule(
+        "/duban.v1.ReportingService/CreateExtension",
+        &[Reporter, UnitHead],
+        Audit::Always,
+    ),
+    rule(
+        "/duban.v1.ReportingService/DecideExtension",
+        &[Supervisor],
+        Audit::Always,
+    ),
+    rule(
+        "/duban.v1.ReportingService/ListExtensions",
+        &[Reporter, UnitHead, Supervisor],
+        Audit::No,
+    ),
+    rule(
+        "/duban.v1.ReportingService/GetSupervisionSettings",
+        &[Supervisor, Admin],
+        Audit::No,
+    ),
+    rule(
+        "/duban.v1.ReportingService/UpdateSupervisionSettings",
+        &[Supervisor],
+        Audit::Always,
+    ),
+    rule(
+        "/duban.v1.ReportingService/ListOverdueItems",
+        &[Supervisor, Service],
+        Audit::No,
+    ),
+    rule(
+        "/duban.v1.ReportingService/ListLights",
+        &[Supervisor, Service],
+        Audit::No,
+    ),
+    rule(
+        "/duban.v1.ReportingService/GetAggregates",
+        &[Supervisor, Service],
+        Audit::No,
+    ),
+    rule(
+        "/duban.v1.ReportingService/GetBulletin",
+        &[Supervisor],
+        Audit::SupervisorReads,
+    ),
+    rule(
+        "/duban.v1.ReportingService/SubscribeEvents",
+        &[Supervisor, Service],
+        Audit::No,
+    ),
+    // every service: its audit trail; assignments: token revocation.
+    rule(
+        "/duban.v1.AuditService/ListAuditEvents",
+        &[Supervisor, Admin],
+        Audit::No,
+    ),
+    rule("/duban.v1.TokenService/RevokeToken", ADMIN, Audit::Always),
+    rule(
+        "/duban.v1.TokenService/ListRevocations",
+        ADMIN_OR_SERVICE,
+        Audit::No,
+    ),
+    rule(
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        EVERYONE,
+        Audit::No,
+    ),
+];
+
+/// Methods anyone may call without a token.
+pub fn is_open(method: &str) -> bool {
+    method.starts_with("/grpc.health.v1.Health/")
+}
+
+pub fn rule_for(method: &str) -> Option<&'static Rule> {
+    POLICY.iter().find(|rule| rule.method == method)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rpc_of_the_four_services_has_a_policy_row() {
+        use prost::Message;
+        let set = prost_types::FileDescriptorSet::decode(duban_proto::FILE_DESCRIPTOR_SET).expect("descriptors");
+        let mut missing = Vec::new();
+        for file in &set.file {
+            for service in &file.service {
+                let name = service.name();
+                // The echo service exists only inside `duban bench`.
+                if name == "EchoService" {
+                    continue;
+                }
+                for method in &service.method {
+                    let path = format!("/{}.{name}/{}", file.package(), method.name());
+                    if !POLICY.iter().any(|r| r.method == path) {
+                        missing.push(path);
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "methods without a policy row (refused when auth is on): {missing:?}");
+    }
+
+    fn key() -> TokenKey {
+        TokenKey::from_secret(&[7u8; 32]).expect("a 32-byte key")
+    }
+
+    #[test]
+    fn issued_tokens_verify_and_foreign_ones_do_not() {
+        let (token, claims) = key()
+            .issue("units/3", Role::Reporter, "武昌区", Duration::from_secs(60))
+            .expect("issued");
+        assert_eq!(key().verify(&token), Ok(claims));
+        let other = TokenKey::from_secret(&[8u8; 32]).expect("a key");
+        assert!(other.verify(&token).unwrap_err().0.contains("signature"));
+        assert!(TokenKey::from_secret(b"short").is_err());
+    }
+
+    #[test]
+    fn expired_tokens_are_refused() {
+        let mut claims =
+            TokenKey::claims("units/3", Role::Reporter, "", Duration::ZERO).expect("claims");
+        claims.exp -= 10;
+        let token = key().sign(&claims).expect("signed");
+        assert_eq!(key().verify(&token).unwrap_err().0, "the token has expired");
+    }
+
+    #[test]
+    fn governments_come_from_issuers() {
+        assert_eq!(government_of_issuer("武昌区人民政府办公室"), "武昌区");
+        assert_eq!(government_of_issuer("武汉市人民政府"), "武汉市");
+        assert_eq!(government_of_issuer("江岸区政府办公室"), "江岸区");
+        assert_eq!(government_of_issuer("某县"), "某县");
+    }
+
+    #[test]
+    fn every_policy_row_is_unique() {
+        for (i, a) in POLICY.iter().enumerate() {
+            assert!(
+                POLICY[i + 1..].iter().all(|b| b.method != a.method),
+                "{}",
+                a.method
+            );
+        }
+    }
+}

@@ -1,0 +1,578 @@
+//! Security end to end: the four services over TLS with certificates made here (rcgen),
+//! bearer tokens signed with a key made here, the role policy, per-resource scope checks,
+//! revocation, and the hash-chained audit trail with tamper detection.
+
+use std::{path::PathBuf, time::Duration};
+
+use duban_cli::{
+    security::{Bearer, channel, verify},
+    stack::{Service, StackConfig},
+};
+use duban_kit::{
+    auth::{Role, TokenKey},
+    security::SecurityConfig,
+};
+use duban_proto::v1::{
+    CreatePlanRequest, CreateReportRequest, GetPlanRequest, GetReportRequest,
+    ListAuditEventsRequest, ListLedgerRequest, ListPlansRequest, ListUnitsRequest, Plan,
+    ProgressStatus, Report, RevokeTokenRequest, Task, UpdateTaskRequest,
+    assignments_service_client::AssignmentsServiceClient, audit_service_client::AuditServiceClient,
+    reporting_service_client::ReportingServiceClient, targets_service_client::TargetsServiceClient,
+    token_service_client::TokenServiceClient,
+};
+use duban_testkit::{SEED_DECOMPOSITION, TestSet, fresh_database};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use tonic::{Code, service::interceptor::InterceptedService, transport::Channel};
+
+/// Key and certificates of one test, in a fresh folder.
+struct Secrets {
+    dir: PathBuf,
+    key: TokenKey,
+}
+
+fn secrets() -> Secrets {
+    let dir = std::env::temp_dir().join(format!(
+        "duban-auth-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default()
+    ));
+    std::fs::create_dir_all(&dir).expect("a temp folder");
+    let secret = "a-test-signing-key-of-more-than-32-bytes";
+    std::fs::write(dir.join("token.key"), format!("{secret}\n")).expect("writing the key");
+
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("CA key"))
+        .expect("a CA");
+    let server_key = KeyPair::generate().expect("server key");
+    let server = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+        .expect("server params")
+        .signed_by(&server_key, &ca)
+        .expect("a server certificate");
+    std::fs::write(dir.join("ca.pem"), ca.pem()).expect("writing the CA");
+    std::fs::write(dir.join("server.pem"), server.pem()).expect("writing the certificate");
+    std::fs::write(dir.join("server.key"), server_key.serialize_pem()).expect("writing the key");
+    Secrets {
+        key: TokenKey::from_secret(secret.as_bytes()).expect("the key"),
+        dir,
+    }
+}
+
+impl Secrets {
+    fn config(&self) -> SecurityConfig {
+        SecurityConfig {
+            tls_cert: Some(self.dir.join("server.pem")),
+            tls_key: Some(self.dir.join("server.key")),
+            tls_client_ca: None,
+            tls_ca: Some(self.dir.join("ca.pem")),
+            token_key_file: Some(self.dir.join("token.key")),
+            revocations_poll_seconds: 1,
+            ..SecurityConfig::default()
+        }
+    }
+
+    fn token(&self, unit: &str, role: Role, government: &str) -> String {
+        self.key
+            .issue(unit, role, government, Duration::from_secs(3600))
+            .expect("a token")
+            .0
+    }
+}
+
+async fn secure_set(secrets: &Secrets) -> TestSet {
+    let mut config = StackConfig::ephemeral(&fresh_database().await);
+    config.security = secrets.config();
+    TestSet::start_with(config).await
+}
+
+type Authed = InterceptedService<Channel, Bearer>;
+
+fn as_caller(set: &TestSet, service: Service, token: &str) -> Authed {
+    InterceptedService::new(
+        set.stack.channel(service).expect("a channel"),
+        Bearer(token.to_string()),
+    )
+}
+
+fn targets(set: &TestSet, token: &str) -> TargetsServiceClient<Authed> {
+    TargetsServiceClient::new(as_caller(set, Service::Targets, token))
+}
+
+fn plan(issuer: &str, level: &str, source_report: &str) -> CreatePlanRequest {
+    CreatePlanRequest {
+        plan: Some(Plan {
+            title: format!("{issuer}2025年目标任务分解方案"),
+            year: 2025,
+            issuer: issuer.to_string(),
+            level: level.to_string(),
+            source_report: source_report.to_string(),
+            ..Default::default()
+        }),
+        tasks: vec![Task {
+            number: "1".into(),
+            text: "新增市场主体1000户以上".into(),
+            ..Default::default()
+        }],
+        request_id: String::new(),
+    }
+}
+
+fn report() -> CreateReportRequest {
+    CreateReportRequest {
+        report: Some(Report {
+            assignment: "assignments/1".into(),
+            period: "2025Q2".into(),
+            status: ProgressStatus::OnPace as i32,
+            progress: "按序时推进".into(),
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    }
+}
+
+fn list_plans() -> ListPlansRequest {
+    ListPlansRequest::default()
+}
+
+#[tokio::test]
+async fn tokens_are_required_and_checked_over_tls() {
+    let secrets = secrets();
+    let set = secure_set(&secrets).await;
+    let admin = secrets.token("admin-1", Role::Admin, "");
+
+    // The plain clients of the set speak TLS but carry no token.
+    let missing = set
+        .targets
+        .clone()
+        .list_plans(list_plans())
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::Unauthenticated);
+    assert!(
+        missing.message().contains("missing credentials"),
+        "{}",
+        missing.message()
+    );
+
+    let forged = TokenKey::from_secret(b"another-deployment-key-of-32-bytes-or-more")
+        .expect("a key")
+        .issue("admin-1", Role::Admin, "", Duration::from_secs(60))
+        .expect("a token")
+        .0;
+    let status = targets(&set, &forged)
+        .list_plans(list_plans())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert!(
+        status.message().contains("signature"),
+        "{}",
+        status.message()
+    );
+
+    let mut claims = TokenKey::claims("admin-1", Role::Admin, "", Duration::ZERO).expect("claims");
+    claims.exp -= 60;
+    let expired = secrets.key.sign(&claims).expect("signed");
+    let status = targets(&set, &expired)
+        .list_plans(list_plans())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(status.message(), "the token has expired");
+
+    // A valid token passes; ingest delivers to targets and assignments over https with its
+    // service tokens.
+    targets(&set, &admin)
+        .list_plans(list_plans())
+        .await
+        .expect("an admin lists plans");
+    let content = std::fs::read(duban_testkit::seed(SEED_DECOMPOSITION)).expect("the seed");
+    let document = duban_proto::v1::ingest_service_client::IngestServiceClient::new(as_caller(
+        &set,
+        Service::Ingest,
+        &admin,
+    ))
+    .max_encoding_message_size(64 * 1024 * 1024)
+    .create_document(duban_proto::v1::CreateDocumentRequest {
+        content,
+        filename: SEED_DECOMPOSITION.to_string(),
+        request_id: "seed-1".into(),
+    })
+    .await
+    .expect("an admin ingests")
+    .into_inner();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut ingest = duban_proto::v1::ingest_service_client::IngestServiceClient::new(as_caller(
+        &set,
+        Service::Ingest,
+        &admin,
+    ));
+    loop {
+        let doc = ingest
+            .get_document(duban_proto::v1::GetDocumentRequest {
+                name: document.name.clone(),
+            })
+            .await
+            .expect("GetDocument")
+            .into_inner();
+        if doc.delivery_state == duban_proto::v1::DeliveryState::Delivered as i32 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not delivered over TLS: {:?} {}",
+            doc.delivery_state,
+            doc.delivery_error
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Revocation: assignments keeps the list, targets polls it (every second here).
+    let (doomed, claims) = secrets
+        .key
+        .issue("units/1", Role::Reporter, "", Duration::from_secs(3600))
+        .expect("a token");
+    targets(&set, &doomed)
+        .list_plans(list_plans())
+        .await
+        .expect("valid before revocation");
+    let denied = TokenServiceClient::new(as_caller(&set, Service::Assignments, &doomed))
+        .revoke_token(RevokeTokenRequest {
+            token_id: claims.jti.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied, "only admins revoke");
+    TokenServiceClient::new(as_caller(&set, Service::Assignments, &admin))
+        .revoke_token(RevokeTokenRequest {
+            token_id: claims.jti.clone(),
+            reason: "lost laptop".into(),
+            request_id: "revoke-1".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("an admin revokes");
+    let status = AssignmentsServiceClient::new(as_caller(&set, Service::Assignments, &doomed))
+        .list_units(ListUnitsRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::Unauthenticated,
+        "at once where it is kept"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match targets(&set, &doomed).list_plans(list_plans()).await {
+            Err(status) => {
+                assert_eq!(status.code(), Code::Unauthenticated);
+                assert_eq!(status.message(), "the token has been revoked");
+                break;
+            }
+            Ok(_) => assert!(
+                tokio::time::Instant::now() < deadline,
+                "targets never learned of the revocation"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Health stays open for probes.
+    assert_eq!(
+        duban_cli::stack::health_over(
+            &set.stack.url(Service::Targets),
+            "duban.v1.TargetsService",
+            set.stack.client_tls().expect("TLS settings"),
+        )
+        .await,
+        Some(tonic_health::pb::health_check_response::ServingStatus::Serving)
+    );
+    set.stop().await;
+}
+
+#[tokio::test]
+async fn roles_and_scopes_are_enforced() {
+    let secrets = secrets();
+    let set = secure_set(&secrets).await;
+    let admin_wuchang = secrets.token("admin-wc", Role::Admin, "武昌区");
+    let admin_jiangan = secrets.token("admin-ja", Role::Admin, "江岸区");
+
+    // Plans of two districts, both decomposing the city's report.
+    let city_report = "武汉市2025年《政府工作报告》";
+    let wuchang = targets(&set, &admin_wuchang)
+        .create_plan(plan("武昌区人民政府办公室", "市", city_report))
+        .await
+        .expect("an admin creates a plan")
+        .into_inner();
+    let jiangan = targets(&set, &admin_jiangan)
+        .create_plan(plan("江岸区人民政府办公室", "市", city_report))
+        .await
+        .expect("an admin creates a plan")
+        .into_inner();
+
+    // A district's supervisor reads its own plan but not another district's, even by id.
+    let supervisor_wc = secrets.token("督查室", Role::Supervisor, "武昌区");
+    targets(&set, &supervisor_wc)
+        .get_plan(GetPlanRequest {
+            name: wuchang.name.clone(),
+        })
+        .await
+        .expect("own government's plan");
+    let status = targets(&set, &supervisor_wc)
+        .get_plan(GetPlanRequest {
+            name: jiangan.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert!(status.message().contains("江岸区"), "{}", status.message());
+    let listed = targets(&set, &supervisor_wc)
+        .list_plans(list_plans())
+        .await
+        .expect("ListPlans")
+        .into_inner()
+        .plans;
+    assert_eq!(
+        listed.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        [wuchang.name.as_str()]
+    );
+
+    // The city's supervisor reads both districts' decompositions of the city's report …
+    let supervisor_city = secrets.token("市督查室", Role::Supervisor, "武汉市");
+    for plan in [&wuchang, &jiangan] {
+        targets(&set, &supervisor_city)
+            .get_plan(GetPlanRequest {
+                name: plan.name.clone(),
+            })
+            .await
+            .expect("a city supervisor reads its districts' decompositions");
+    }
+    // … but does not change them, and an admin changes only its own government's.
+    let update = |plan: &Plan| UpdateTaskRequest {
+        task: Some(Task {
+            name: format!("{}/tasks/1", plan.name),
+            deadline: "2025年6月底前".into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["deadline".into()],
+        }),
+        request_id: String::new(),
+    };
+    let status = targets(&set, &supervisor_city)
+        .update_task(update(&wuchang))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let status = targets(&set, &admin_jiangan)
+        .update_task(update(&wuchang))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+
+    // An admin cannot do a reporter's work; a reporter can.
+    let status = ReportingServiceClient::new(as_caller(&set, Service::Reporting, &admin_wuchang))
+        .create_report(report())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert!(
+        status.message().contains("role admin may not call"),
+        "{}",
+        status.message()
+    );
+    let reporter = secrets.token("units/1", Role::Reporter, "武昌区");
+    ReportingServiceClient::new(as_caller(&set, Service::Reporting, &reporter))
+        .create_report(report())
+        .await
+        .expect("a reporter drafts");
+
+    // A unit reads its own ledger, not another unit's.
+    let mut assignments =
+        AssignmentsServiceClient::new(as_caller(&set, Service::Assignments, &reporter));
+    assignments
+        .list_ledger(ListLedgerRequest {
+            unit: "units/1".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("own ledger");
+    let status = assignments
+        .list_ledger(ListLedgerRequest {
+            unit: "units/2".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert!(status.message().contains("units/2"), "{}", status.message());
+    set.stop().await;
+}
+
+#[tokio::test]
+async fn the_audit_trail_records_calls_and_reveals_tampering() {
+    let secrets = secrets();
+    let set = secure_set(&secrets).await;
+    let admin = secrets.token("admin-wc", Role::Admin, "武昌区");
+    let reporter = secrets.token("units/1", Role::Reporter, "武昌区");
+    let supervisor = secrets.token("督查室", Role::Supervisor, "武昌区");
+
+    for i in 0..3 {
+        targets(&set, &admin)
+            .create_plan(plan("武昌区人民政府办公室", "区", &format!("报告{i}")))
+            .await
+            .expect("CreatePlan");
+    }
+    // A refused mutation is recorded too.
+    targets(&set, &reporter)
+        .create_plan(plan("武昌区人民政府办公室", "区", "报告"))
+        .await
+        .unwrap_err();
+    let created = ReportingServiceClient::new(as_caller(&set, Service::Reporting, &reporter))
+        .create_report(report())
+        .await
+        .expect("CreateReport")
+        .into_inner();
+    ReportingServiceClient::new(as_caller(&set, Service::Reporting, &supervisor))
+        .get_report(GetReportRequest {
+            name: created.name.clone(),
+        })
+        .await
+        .expect("a supervisor reads a report");
+
+    // Reporters may not read the trail; supervisors may.
+    let status = AuditServiceClient::new(as_caller(&set, Service::Targets, &reporter))
+        .list_audit_events(ListAuditEventsRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let trail = AuditServiceClient::new(as_caller(&set, Service::Targets, &supervisor))
+        .list_audit_events(ListAuditEventsRequest::default())
+        .await
+        .expect("ListAuditEvents")
+        .into_inner();
+    let codes: Vec<_> = trail
+        .events
+        .iter()
+        .map(|e| (e.method.as_str(), e.code.as_str(), e.actor.as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (
+                "/duban.v1.TargetsService/CreatePlan",
+                "OK",
+                "admin-wc@武昌区"
+            ),
+            (
+                "/duban.v1.TargetsService/CreatePlan",
+                "OK",
+                "admin-wc@武昌区"
+            ),
+            (
+                "/duban.v1.TargetsService/CreatePlan",
+                "OK",
+                "admin-wc@武昌区"
+            ),
+            (
+                "/duban.v1.TargetsService/CreatePlan",
+                "PERMISSION_DENIED",
+                "units/1@武昌区"
+            ),
+            (
+                "/duban.v1.AuditService/ListAuditEvents",
+                "PERMISSION_DENIED",
+                "units/1@武昌区"
+            ),
+        ]
+    );
+    assert_eq!(trail.events[0].resource, "plans/1");
+    assert_eq!(trail.events[0].request_sha256.len(), 32);
+    let reporting = AuditServiceClient::new(as_caller(&set, Service::Reporting, &supervisor))
+        .list_audit_events(ListAuditEventsRequest::default())
+        .await
+        .expect("ListAuditEvents")
+        .into_inner();
+    let reads: Vec<_> = reporting
+        .events
+        .iter()
+        .map(|e| (e.method.as_str(), e.role.as_str(), e.resource.as_str()))
+        .collect();
+    assert_eq!(
+        reads,
+        [
+            (
+                "/duban.v1.ReportingService/CreateReport",
+                "reporter",
+                created.name.as_str()
+            ),
+            (
+                "/duban.v1.ReportingService/GetReport",
+                "supervisor",
+                created.name.as_str()
+            ),
+        ]
+    );
+
+    // `duban audit verify`'s check: every trail intact.
+    let tls = set.stack.client_tls().expect("TLS settings");
+    for service in duban_cli::stack::ALL {
+        let url = set.stack.url(service);
+        let verified = verify(
+            &url,
+            channel(&url, &supervisor, tls.clone()).expect("a channel"),
+        )
+        .await
+        .expect("verify");
+        assert!(verified.breaks.is_empty(), "{url}: {:?}", verified.breaks);
+    }
+
+    // The trigger refuses changes, even from the database owner.
+    let pool = sqlx::PgPool::connect(&set.database_url)
+        .await
+        .expect("the database");
+    for statement in [
+        "UPDATE targets.audit_log SET code = 'OK' WHERE seq = 4",
+        "DELETE FROM targets.audit_log WHERE seq = 4",
+        "TRUNCATE targets.audit_log",
+    ] {
+        let err = sqlx::query(statement).execute(&pool).await.unwrap_err();
+        assert!(
+            err.to_string().contains("append-only"),
+            "{statement}: {err}"
+        );
+    }
+
+    // With the trigger disabled by hand, an edit and a deletion are found and named.
+    sqlx::raw_sql(
+        "ALTER TABLE targets.audit_log DISABLE TRIGGER audit_log_append_only;
+         UPDATE targets.audit_log SET code = 'OK' WHERE seq = 4;
+         DELETE FROM targets.audit_log WHERE seq = 2;
+         ALTER TABLE targets.audit_log ENABLE TRIGGER audit_log_append_only;",
+    )
+    .execute(&pool)
+    .await
+    .expect("tampering as the owner");
+    let url = set.stack.url(Service::Targets);
+    let verified = verify(&url, channel(&url, &supervisor, tls).expect("a channel"))
+        .await
+        .expect("verify");
+    let found: Vec<_> = verified
+        .breaks
+        .iter()
+        .map(|b| (b.seq, b.reason.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (3, "rows 2..=2 are missing (deleted)"),
+            (4, "its content does not match its row_hash (edited)"),
+        ]
+    );
+    pool.close().await;
+    set.stop().await;
+}
