@@ -13,12 +13,12 @@ use duban_kit::{
     security::SecurityConfig,
 };
 use duban_proto::v1::{
-    CreatePlanRequest, CreateReportRequest, GetPlanRequest, GetReportRequest,
-    ListAuditEventsRequest, ListLedgerRequest, ListPlansRequest, ListUnitsRequest, Plan,
-    ProgressStatus, Report, RevokeTokenRequest, Task, UpdateTaskRequest,
-    assignments_service_client::AssignmentsServiceClient, audit_service_client::AuditServiceClient,
-    reporting_service_client::ReportingServiceClient, targets_service_client::TargetsServiceClient,
-    token_service_client::TokenServiceClient,
+    AssignmentInput, CreateAssignmentsRequest, CreatePlanRequest, CreateReportRequest,
+    GetPlanRequest, GetReportRequest, ListAuditEventsRequest, ListLedgerRequest, ListPlansRequest,
+    ListTasksRequest, ListUnitsRequest, Plan, ProgressStatus, Report, RevokeTokenRequest, Task,
+    UnitRole, UpdateTaskRequest, assignments_service_client::AssignmentsServiceClient,
+    audit_service_client::AuditServiceClient, reporting_service_client::ReportingServiceClient,
+    targets_service_client::TargetsServiceClient, token_service_client::TokenServiceClient,
 };
 use duban_testkit::{SEED_DECOMPOSITION, TestSet, fresh_database};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
@@ -120,10 +120,40 @@ fn plan(issuer: &str, level: &str, source_report: &str) -> CreatePlanRequest {
     }
 }
 
-fn report() -> CreateReportRequest {
+/// Assigns the first task of `plan` to `unit` (as `admin`): what a report is filed on.
+async fn assignment(set: &TestSet, admin: &str, plan: &str, unit: &str) -> String {
+    let task = targets(set, admin)
+        .list_tasks(ListTasksRequest {
+            parent: plan.to_string(),
+            ..Default::default()
+        })
+        .await
+        .expect("the plan's tasks")
+        .into_inner()
+        .tasks
+        .remove(0);
+    AssignmentsServiceClient::new(as_caller(set, Service::Assignments, admin))
+        .create_assignments(CreateAssignmentsRequest {
+            task: task.name,
+            assignments: vec![AssignmentInput {
+                written_name: unit.to_string(),
+                role: UnitRole::Lead as i32,
+                ..Default::default()
+            }],
+            request_id: String::new(),
+        })
+        .await
+        .expect("an admin assigns a task")
+        .into_inner()
+        .assignments
+        .remove(0)
+        .name
+}
+
+fn report(assignment: &str) -> CreateReportRequest {
     CreateReportRequest {
         report: Some(Report {
-            assignment: "assignments/1".into(),
+            assignment: assignment.to_string(),
             period: "2025Q2".into(),
             status: ProgressStatus::OnPace as i32,
             progress: "按序时推进".into(),
@@ -375,8 +405,9 @@ async fn roles_and_scopes_are_enforced() {
     assert_eq!(status.code(), Code::PermissionDenied);
 
     // An admin cannot do a reporter's work; a reporter can.
+    let assigned = assignment(&set, &admin_wuchang, &wuchang.name, "区发改局").await;
     let status = ReportingServiceClient::new(as_caller(&set, Service::Reporting, &admin_wuchang))
-        .create_report(report())
+        .create_report(report(&assigned))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::PermissionDenied);
@@ -387,7 +418,7 @@ async fn roles_and_scopes_are_enforced() {
     );
     let reporter = secrets.token("units/1", Role::Reporter, "武昌区");
     ReportingServiceClient::new(as_caller(&set, Service::Reporting, &reporter))
-        .create_report(report())
+        .create_report(report(&assigned))
         .await
         .expect("a reporter drafts");
 
@@ -432,8 +463,9 @@ async fn the_audit_trail_records_calls_and_reveals_tampering() {
         .create_plan(plan("武昌区人民政府办公室", "区", "报告"))
         .await
         .unwrap_err();
+    let assigned = assignment(&set, &admin, "plans/1", "区发改局").await;
     let created = ReportingServiceClient::new(as_caller(&set, Service::Reporting, &reporter))
-        .create_report(report())
+        .create_report(report(&assigned))
         .await
         .expect("CreateReport")
         .into_inner();

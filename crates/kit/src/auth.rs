@@ -568,7 +568,8 @@ mod tests {
     #[test]
     fn every_rpc_of_the_four_services_has_a_policy_row() {
         use prost::Message;
-        let set = prost_types::FileDescriptorSet::decode(duban_proto::FILE_DESCRIPTOR_SET).expect("descriptors");
+        let set = prost_types::FileDescriptorSet::decode(duban_proto::FILE_DESCRIPTOR_SET)
+            .expect("descriptors");
         let mut missing = Vec::new();
         for file in &set.file {
             for service in &file.service {
@@ -585,7 +586,10 @@ mod tests {
                 }
             }
         }
-        assert!(missing.is_empty(), "methods without a policy row (refused when auth is on): {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "methods without a policy row (refused when auth is on): {missing:?}"
+        );
     }
 
     fn key() -> TokenKey {
