@@ -13,12 +13,13 @@ use duban_kit::{
     security::SecurityConfig,
 };
 use duban_proto::v1::{
-    AssignmentInput, CreateAssignmentsRequest, CreatePlanRequest, CreateReportRequest,
+    Actor, AssignmentInput, CreateAssignmentsRequest, CreatePlanRequest, CreateReportRequest,
     GetPlanRequest, GetReportRequest, ListAuditEventsRequest, ListLedgerRequest, ListPlansRequest,
-    ListTasksRequest, ListUnitsRequest, Plan, ProgressStatus, Report, RevokeTokenRequest, Task,
-    UnitRole, UpdateTaskRequest, assignments_service_client::AssignmentsServiceClient,
-    audit_service_client::AuditServiceClient, reporting_service_client::ReportingServiceClient,
-    targets_service_client::TargetsServiceClient, token_service_client::TokenServiceClient,
+    ListTasksRequest, ListUnitsRequest, Plan, ProgressStatus, Report, RevokeTokenRequest,
+    SignReportRequest, Task, UnitRole, UpdateTaskRequest,
+    assignments_service_client::AssignmentsServiceClient, audit_service_client::AuditServiceClient,
+    reporting_service_client::ReportingServiceClient, targets_service_client::TargetsServiceClient,
+    token_service_client::TokenServiceClient,
 };
 use duban_testkit::{SEED_DECOMPOSITION, TestSet, fresh_database};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
@@ -417,10 +418,70 @@ async fn roles_and_scopes_are_enforced() {
         status.message()
     );
     let reporter = secrets.token("units/1", Role::Reporter, "武昌区");
-    ReportingServiceClient::new(as_caller(&set, Service::Reporting, &reporter))
+    let drafted = ReportingServiceClient::new(as_caller(&set, Service::Reporting, &reporter))
         .create_report(report(&assigned))
         .await
-        .expect("a reporter drafts");
+        .expect("a reporter drafts")
+        .into_inner();
+
+    // A unit touches only its own reports: another unit cannot draft on this assignment or
+    // sign this report; the unit's own head can.
+    let other_reporter = secrets.token("units/2", Role::Reporter, "武昌区");
+    let status = ReportingServiceClient::new(as_caller(&set, Service::Reporting, &other_reporter))
+        .create_report(report(&assigned))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::PermissionDenied,
+        "{}",
+        status.message()
+    );
+    let sign = |name: &str| SignReportRequest {
+        name: name.to_string(),
+        signer: Some(Actor {
+            name: "张明".into(),
+            role: "局长".into(),
+        }),
+        request_id: String::new(),
+    };
+    let other_head = secrets.token("units/2", Role::UnitHead, "武昌区");
+    let status = ReportingServiceClient::new(as_caller(&set, Service::Reporting, &other_head))
+        .sign_report(sign(&drafted.name))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::PermissionDenied,
+        "{}",
+        status.message()
+    );
+    let own_head = secrets.token("units/1", Role::UnitHead, "武昌区");
+    ReportingServiceClient::new(as_caller(&set, Service::Reporting, &own_head))
+        .sign_report(sign(&drafted.name))
+        .await
+        .expect("the unit's own head signs");
+
+    // Another government's supervisor cannot read the report by guessing its name.
+    let supervisor_ja = secrets.token("督查室", Role::Supervisor, "江岸区");
+    let status = ReportingServiceClient::new(as_caller(&set, Service::Reporting, &supervisor_ja))
+        .get_report(GetReportRequest {
+            name: drafted.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::PermissionDenied,
+        "{}",
+        status.message()
+    );
+    ReportingServiceClient::new(as_caller(&set, Service::Reporting, &supervisor_wc))
+        .get_report(GetReportRequest {
+            name: drafted.name.clone(),
+        })
+        .await
+        .expect("its own government's supervisor reads it");
 
     // A unit reads its own ledger, not another unit's.
     let mut assignments =

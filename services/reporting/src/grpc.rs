@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use duban_db::idempotency;
-use duban_kit::{list, names};
+use duban_kit::{
+    auth::{self, Identity, Role},
+    list, names,
+};
 use duban_proto::{
     ApiError, FieldViolation,
     v1::{
@@ -49,6 +52,50 @@ impl Reporting {
     }
 
     /// Everything the supervision rules need about one plan.
+    /// Per-resource checks behind the policy layer: a reporter or unit head acts only on its own
+    /// unit's reports, a supervisor only on its own government's plans. Open deployments (no
+    /// caller identity) pass.
+    async fn check_access(
+        &self,
+        who: Option<&Identity>,
+        unit: &str,
+        unit_display_name: &str,
+        task: &str,
+    ) -> Result<(), Status> {
+        let Some(who) = who else {
+            return Ok(());
+        };
+        if !who.acts_for_unit([unit, unit_display_name].into_iter()) {
+            return Err(auth::denied(format!(
+                "{} acts for {}, not for {unit_display_name} ({unit})",
+                who.role.as_str(),
+                who.unit
+            )));
+        }
+        if who.role == Role::Supervisor {
+            let plan = task.split("/tasks/").next().unwrap_or_default();
+            let issuer = self.peers.plan(plan).await?.issuer;
+            let government = auth::government_of_issuer(&issuer);
+            if !government.is_empty() && government != who.government {
+                return Err(auth::denied(format!(
+                    "{plan} belongs to {government}; a supervisor of {} may not act on it",
+                    who.government
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    async fn check_report(&self, who: Option<&Identity>, name: &str) -> Result<(), Status> {
+        if who.is_none() {
+            return Ok(());
+        }
+        let id = names::parse("name", name, "reports")?;
+        let report = self.store.get_report(id).await?;
+        self.check_access(who, &report.unit, &report.unit_display_name, &report.task)
+            .await
+    }
+
     pub(crate) fn peers(&self) -> &Peers {
         &self.peers
     }
@@ -158,10 +205,18 @@ impl ReportingService for Reporting {
         &self,
         request: Request<CreateReportRequest>,
     ) -> Result<Response<Report>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         domain::validate_create(&req)?;
         let mut report = req.report.clone().unwrap_or_default();
         let assignment = self.peers.assignment(&report.assignment).await?;
+        self.check_access(
+            who.as_ref(),
+            &assignment.unit,
+            &assignment.unit_display_name,
+            &assignment.task,
+        )
+        .await?;
         report.task = assignment.task;
         report.unit = assignment.unit;
         report.unit_display_name = assignment.unit_display_name;
@@ -197,7 +252,15 @@ impl ReportingService for Reporting {
         request: Request<GetReportRequest>,
     ) -> Result<Response<Report>, Status> {
         let id = names::parse("name", &request.get_ref().name, "reports")?;
-        Ok(Response::new(self.store.get_report(id).await?))
+        let report = self.store.get_report(id).await?;
+        self.check_access(
+            auth::caller(&request),
+            &report.unit,
+            &report.unit_display_name,
+            &report.task,
+        )
+        .await?;
+        Ok(Response::new(report))
     }
 
     async fn list_reports(
@@ -222,7 +285,16 @@ impl ReportingService for Reporting {
         &self,
         request: Request<UpdateReportRequest>,
     ) -> Result<Response<Report>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
+        self.check_report(
+            who.as_ref(),
+            req.report
+                .as_ref()
+                .map(|r| r.name.as_str())
+                .unwrap_or_default(),
+        )
+        .await?;
         let (_, paths) = domain::validate_update(&req)?;
         let patch = req.report.clone().unwrap_or_default();
         let print = idempotency::fingerprint(&req);
@@ -243,7 +315,9 @@ impl ReportingService for Reporting {
         &self,
         request: Request<SignReportRequest>,
     ) -> Result<Response<Report>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
+        self.check_report(who.as_ref(), &req.name).await?;
         domain::check_actor("signer", req.signer.as_ref(), true)?;
         let signer = req.signer.clone().unwrap_or_default();
         let print = idempotency::fingerprint(&req);
@@ -261,7 +335,9 @@ impl ReportingService for Reporting {
         &self,
         request: Request<SubmitReportRequest>,
     ) -> Result<Response<Report>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
+        self.check_report(who.as_ref(), &req.name).await?;
         domain::check_actor("submitter", req.submitter.as_ref(), false)?;
         let date = domain::as_of("as_of", &req.as_of, today())?;
         let submitter = req.submitter.clone().unwrap_or_default();
@@ -283,7 +359,9 @@ impl ReportingService for Reporting {
         &self,
         request: Request<AcceptReportRequest>,
     ) -> Result<Response<Report>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
+        self.check_report(who.as_ref(), &req.name).await?;
         domain::check_actor("reviewer", req.reviewer.as_ref(), false)?;
         let reviewer = req.reviewer.clone().unwrap_or_default();
         let print = idempotency::fingerprint(&req);
@@ -303,7 +381,9 @@ impl ReportingService for Reporting {
         &self,
         request: Request<ReturnReportRequest>,
     ) -> Result<Response<Report>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
+        self.check_report(who.as_ref(), &req.name).await?;
         domain::check_actor("reviewer", req.reviewer.as_ref(), false)?;
         if req.reason.trim().is_empty() {
             return Err(ApiError::invalid("reason", "is required: say what must change").into());
@@ -344,8 +424,10 @@ impl ReportingService for Reporting {
         &self,
         request: Request<CreateEvidenceRequest>,
     ) -> Result<Response<Evidence>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         let report = names::parse("parent", &req.parent, "reports")?;
+        self.check_report(who.as_ref(), &req.parent).await?;
         let mut evidence = req.evidence.clone().unwrap_or_default();
         let mut bad = Vec::new();
         if evidence.filename.trim().is_empty() {
@@ -404,6 +486,7 @@ impl ReportingService for Reporting {
         &self,
         request: Request<CreateExtensionRequest>,
     ) -> Result<Response<Extension>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         let e = req.extension.clone().unwrap_or_default();
         let mut bad = Vec::new();
@@ -423,7 +506,14 @@ impl ReportingService for Reporting {
             return Err(ApiError::InvalidArgument(bad).into());
         }
         let due = domain::parse_date("extension.requested_due_date", &e.requested_due_date)?;
-        self.peers.assignment(&e.assignment).await?;
+        let assignment = self.peers.assignment(&e.assignment).await?;
+        self.check_access(
+            who.as_ref(),
+            &assignment.unit,
+            &assignment.unit_display_name,
+            &assignment.task,
+        )
+        .await?;
         let print = idempotency::fingerprint(&req);
         Ok(Response::new(
             self.store
