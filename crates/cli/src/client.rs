@@ -6,7 +6,13 @@ use duban_proto::v1::{
     CreateDocumentRequest, DeliveryState, DocumentKind, ListPlansRequest, ListTasksRequest,
     ingest_service_client::IngestServiceClient, targets_service_client::TargetsServiceClient,
 };
-use tonic::{Status, transport::Channel};
+use tonic::{
+    Status,
+    service::interceptor::InterceptedService,
+    transport::{Certificate, Channel, ClientTlsConfig},
+};
+
+use duban_cli::security::{AuthedChannel, Bearer};
 
 use crate::{Format, output};
 
@@ -33,12 +39,24 @@ pub struct Peers {
     pub assignments_url: String,
 }
 
-pub async fn connect(url: &str) -> anyhow::Result<Channel> {
-    Channel::from_shared(url.to_string())
-        .map_err(|e| anyhow::anyhow!("invalid URL {url:?}: {e}"))?
+/// A channel for the client commands: it carries the bearer token in `DUBAN_TOKEN` (when set)
+/// and, for https URLs, trusts the CA in `DUBAN_TLS_CA`.
+pub async fn connect(url: &str) -> anyhow::Result<AuthedChannel> {
+    let mut endpoint = Channel::from_shared(url.to_string())
+        .map_err(|e| anyhow::anyhow!("invalid URL {url:?}: {e}"))?;
+    if let Some(ca) = std::env::var_os("DUBAN_TLS_CA") {
+        let pem = std::fs::read(&ca).map_err(|e| {
+            anyhow::anyhow!("DUBAN_TLS_CA {}: {e}", std::path::Path::new(&ca).display())
+        })?;
+        endpoint = endpoint
+            .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)))?;
+    }
+    let channel = endpoint
         .connect()
         .await
-        .map_err(|e| anyhow::anyhow!("cannot reach {url}: {e} (is `duban up` running?)"))
+        .map_err(|e| anyhow::anyhow!("cannot reach {url}: {e} (is `duban up` running?)"))?;
+    let token = std::env::var("DUBAN_TOKEN").unwrap_or_default();
+    Ok(InterceptedService::new(channel, Bearer(token)))
 }
 
 pub fn status_error(status: Status) -> anyhow::Error {

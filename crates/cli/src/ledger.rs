@@ -154,7 +154,7 @@ pub async fn units(peers: &Peers, format: Format, provisional: bool) -> anyhow::
 
 /// Resolves "units/N" or a spelling to a unit name.
 async fn unit_name(
-    client: &mut AssignmentsServiceClient<tonic::transport::Channel>,
+    client: &mut AssignmentsServiceClient<duban_cli::security::AuthedChannel>,
     unit: &str,
 ) -> anyhow::Result<String> {
     if unit.starts_with("units/") {

@@ -10,7 +10,6 @@ use duban_proto::v1::{
     ReturnReportRequest, SignReportRequest, SubmitReportRequest,
     reporting_service_client::ReportingServiceClient,
 };
-use tonic::transport::Channel;
 
 use crate::{
     Format,
@@ -29,14 +28,12 @@ pub struct Peer {
     pub reporting_url: String,
 }
 
-async fn client(peer: &Peer) -> anyhow::Result<ReportingServiceClient<Channel>> {
-    let url = &peer.reporting_url;
-    let channel = Channel::from_shared(url.clone())
-        .map_err(|e| anyhow::anyhow!("invalid URL {url:?}: {e}"))?
-        .connect()
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot reach {url}: {e} (is `duban up` running?)"))?;
-    Ok(ReportingServiceClient::new(channel))
+async fn client(
+    peer: &Peer,
+) -> anyhow::Result<ReportingServiceClient<duban_cli::security::AuthedChannel>> {
+    Ok(ReportingServiceClient::new(
+        crate::client::connect(&peer.reporting_url).await?,
+    ))
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
