@@ -106,6 +106,10 @@ impl PrivatePostgres {
     /// Stops the server recorded in `root/pg`, if one runs there: `duban db stop`.
     pub fn stop_in(root: &Path) -> anyhow::Result<bool> {
         let bin = find_binaries().context(INSTALL_HINT)?;
+        // The server's commands run from "/" when we are root: the folder must be absolute.
+        let Ok(root) = root.canonicalize() else {
+            return Ok(false);
+        };
         let server = Self {
             data: root.join("pg"),
             bin,
