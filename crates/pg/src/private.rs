@@ -41,9 +41,8 @@ impl PrivatePostgres {
         let run_as = unprivileged_user()?;
         fs::create_dir_all(root).with_context(|| format!("creating {}", root.display()))?;
         let root = root.canonicalize()?;
-        let data = root.join("pg");
+        let data = data_dir(&root, run_as.is_some())?;
         if let Some((uid, gid)) = run_as {
-            reachable_by_others(&root)?;
             if !data.exists() {
                 fs::create_dir(&data)?;
             }
@@ -110,11 +109,12 @@ impl PrivatePostgres {
         let Ok(root) = root.canonicalize() else {
             return Ok(false);
         };
+        let run_as = unprivileged_user()?;
         let server = Self {
-            data: root.join("pg"),
+            data: data_dir(&root, run_as.is_some())?,
             bin,
             port: 0,
-            run_as: unprivileged_user()?,
+            run_as,
             stop_on_drop: false,
             ephemeral: false,
         };
@@ -262,20 +262,28 @@ fn unprivileged_user() -> anyhow::Result<Option<(Uid, Gid)>> {
     Ok(Some((user.uid, user.gid)))
 }
 
-/// The server user must be able to walk down to its data folder.
-fn reachable_by_others(dir: &Path) -> anyhow::Result<()> {
-    for ancestor in dir.ancestors() {
-        let mode = fs::metadata(ancestor)?.permissions().mode();
-        if mode & 0o001 == 0 {
-            bail!(
-                "{} is not searchable by other users, so the unprivileged PostgreSQL user cannot reach {}; \
-                 run from another folder, `chmod o+x` it, or set DATABASE_URL",
-                ancestor.display(),
-                dir.display()
-            );
-        }
+/// The server's data folder: `root/pg`, unless the unprivileged server user cannot walk down
+/// to `root` (a clone in a private folder such as `mktemp -d` makes); then a folder of ours under
+/// the system's temporary directory, named after `root` so the same checkout finds it again.
+fn data_dir(root: &Path, unprivileged: bool) -> anyhow::Result<PathBuf> {
+    let reachable = root
+        .ancestors()
+        .all(|a| fs::metadata(a).is_ok_and(|m| m.permissions().mode() & 0o001 != 0));
+    if !unprivileged || reachable {
+        return Ok(root.join("pg"));
     }
-    Ok(())
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    root.hash(&mut hasher);
+    let fallback = std::env::temp_dir().join(format!("duban-pg-{:016x}", hasher.finish()));
+    tracing::info!(
+        "{} is not reachable by the PostgreSQL user; keeping its data in {}",
+        root.display(),
+        fallback.display()
+    );
+    fs::create_dir_all(&fallback)?;
+    fs::set_permissions(&fallback, fs::Permissions::from_mode(0o755))?;
+    Ok(fallback.join("pg"))
 }
 
 fn free_port() -> anyhow::Result<u16> {
