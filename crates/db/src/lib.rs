@@ -94,3 +94,11 @@ pub async fn open(
     migrate(&pool, schema, migrator).await?;
     Ok(pool)
 }
+
+/// A stored time as a protobuf Timestamp.
+pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}

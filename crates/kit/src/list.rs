@@ -65,6 +65,18 @@ pub fn next_token<T>(items: &[T], limit: i64, filter: &str, key: impl Fn(&T) -> 
     }
 }
 
+/// A boolean filter value: `true` or `false`.
+pub fn parse_bool(value: &str) -> Result<bool, ApiError> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(ApiError::invalid(
+            "filter",
+            format!("expected true or false, not {other:?}"),
+        )),
+    }
+}
+
 /// The comparison in a filter term: `field = value` or `field : value` (has / contains).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {

@@ -18,12 +18,7 @@ use crate::{
     schedule::{Period, Spec},
 };
 
-pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
+pub(crate) use duban_db::timestamp;
 
 mod registry;
 
@@ -212,7 +207,7 @@ impl Store {
             match term.field.as_str() {
                 "provisional" => {
                     q.push(" AND u.provisional = ")
-                        .push_bind(parse_bool(&term.value)?);
+                        .push_bind(duban_kit::list::parse_bool(&term.value)?);
                 }
                 "level" => {
                     q.push(" AND u.level = ").push_bind(term.value.clone());
@@ -473,15 +468,4 @@ async fn resolve_unit(
     .await
     .map_err(api_error)?;
     Ok(id)
-}
-
-fn parse_bool(value: &str) -> Result<bool, ApiError> {
-    match value {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        other => Err(ApiError::invalid(
-            "filter",
-            format!("expected true or false, not {other:?}"),
-        )),
-    }
 }

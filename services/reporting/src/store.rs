@@ -20,12 +20,7 @@ use tokio::sync::Notify;
 
 use crate::domain::{self, Settings, Step};
 
-pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
+pub(crate) use duban_db::timestamp;
 
 #[derive(Serialize, Deserialize)]
 pub struct FigureJson {

@@ -21,12 +21,7 @@ use crate::{
 
 pub mod observations;
 
-pub(crate) fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
+pub(crate) use duban_db::timestamp;
 
 #[derive(FromRow)]
 struct PlanRow {
@@ -362,12 +357,12 @@ impl Store {
                     q.push(" AND t.year = ").push_bind(year);
                 }
                 "has_indicator" => {
-                    let want = parse_bool(&term.value)?;
+                    let want = duban_kit::list::parse_bool(&term.value)?;
                     q.push(if want { " AND " } else { " AND NOT " });
                     q.push("EXISTS (SELECT 1 FROM indicators i WHERE i.task_id = t.id)");
                 }
                 "has_warning" => {
-                    let want = parse_bool(&term.value)?;
+                    let want = duban_kit::list::parse_bool(&term.value)?;
                     q.push(if want { " AND " } else { " AND NOT " });
                     q.push("(cardinality(t.warnings) > 0 OR EXISTS (SELECT 1 FROM indicators i WHERE i.task_id = t.id AND cardinality(i.warnings) > 0))");
                 }
@@ -518,15 +513,4 @@ fn like_pattern(value: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_");
     format!("%{escaped}%")
-}
-
-fn parse_bool(value: &str) -> Result<bool, ApiError> {
-    match value {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        other => Err(ApiError::invalid(
-            "filter",
-            format!("expected true or false, not {other:?}"),
-        )),
-    }
 }
