@@ -639,6 +639,26 @@ async fn the_audit_trail_records_calls_and_reveals_tampering() {
             "{statement}: {err}"
         );
     }
+    // Staged events are as protected until they are chained.
+    sqlx::query(
+        "INSERT INTO targets.audit_pending (at, actor, role, token_id, method, resource, code,
+                                            request_sha256, response_sha256)
+         VALUES (now(), 'x', '', '', 'm', '', 'OK', '', '')",
+    )
+    .execute(&pool)
+    .await
+    .expect("staging is an insert");
+    for statement in [
+        "UPDATE targets.audit_pending SET code = 'PERMISSION_DENIED'",
+        "DELETE FROM targets.audit_pending",
+        "TRUNCATE targets.audit_pending",
+    ] {
+        let err = sqlx::query(statement).execute(&pool).await.unwrap_err();
+        assert!(
+            err.to_string().contains("leave only for the chain"),
+            "{statement}: {err}"
+        );
+    }
 
     // With the trigger disabled by hand, an edit and a deletion are found and named.
     sqlx::raw_sql(

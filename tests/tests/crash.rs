@@ -1,15 +1,16 @@
 //! SIGKILL of the reporting service in the middle of report submissions: every report is stored
-//! whole (its versions match it) or not at all, and retries with the same request_id complete
-//! the work exactly once.
+//! whole (its versions match it) or not at all, with its audit event, and retries with the same
+//! request_id complete the work exactly once.
 
 use std::{path::PathBuf, process::Stdio, time::Duration};
 
 use duban_cli::stack::{Service, health};
+use duban_kit::audit;
 use duban_proto::v1::{
     Actor, AssignmentInput, CreateAssignmentsRequest, CreatePlanRequest, CreateReportRequest,
-    ListReportVersionsRequest, ListReportsRequest, ListTasksRequest, Plan, ProgressStatus, Report,
-    ReportState, SignReportRequest, SubmitReportRequest, Task, UnitRole,
-    reporting_service_client::ReportingServiceClient,
+    ListAuditEventsRequest, ListReportVersionsRequest, ListReportsRequest, ListTasksRequest, Plan,
+    ProgressStatus, Report, ReportState, SignReportRequest, SubmitReportRequest, Task, UnitRole,
+    audit_service_client::AuditServiceClient, reporting_service_client::ReportingServiceClient,
 };
 use duban_testkit::TestSet;
 use tokio::process::{Child, Command};
@@ -57,6 +58,12 @@ async fn start_reporting(set: &TestSet, port: u16) -> Child {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("duban-reporting did not become SERVING");
+}
+
+fn channel_to(port: u16) -> Channel {
+    Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+        .unwrap()
+        .connect_lazy()
 }
 
 fn actor(role: &str) -> Option<Actor> {
@@ -158,10 +165,7 @@ async fn sigkill_during_submissions_leaves_every_report_whole_or_absent() {
 
     let port = free_port();
     let mut server = start_reporting(&set, port).await;
-    let channel = Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
-        .unwrap()
-        .connect_lazy();
-    let client = ReportingServiceClient::new(channel);
+    let client = ReportingServiceClient::new(channel_to(port));
 
     // Four callers file reports; the service is killed with SIGKILL while they are at it.
     let through = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -233,6 +237,33 @@ async fn sigkill_during_submissions_leaves_every_report_whole_or_absent() {
             versions.len() as u32,
             report.version,
             "{} has all its versions",
+            report.name
+        );
+    }
+    // The audit event of each change committed with the change: no report without the event of
+    // its creation, and the chain verifies.
+    let trail = AuditServiceClient::new(channel_to(port))
+        .list_audit_events(ListAuditEventsRequest {
+            page_size: 5000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let rows: Vec<audit::Row> = trail.events.iter().map(audit::Row::from_event).collect();
+    assert!(
+        audit::verify_chain(trail.anchor_seq, &trail.anchor_hash, &rows).is_empty(),
+        "the trail verifies after the crash"
+    );
+    for report in &stored {
+        assert!(
+            trail
+                .events
+                .iter()
+                .any(|e| e.method == "/duban.v1.ReportingService/CreateReport"
+                    && e.code == "OK"
+                    && e.resource == report.name),
+            "{} has the audit event of its creation",
             report.name
         );
     }

@@ -1,6 +1,13 @@
 //! The audit trail: an append-only, hash-chained table `audit_log` in every service's schema,
-//! written by the security layer, served by `AuditService/ListAuditEvents`, and checked by
-//! [`verify_chain`] (`duban audit verify`).
+//! served by `AuditService/ListAuditEvents` and checked by [`verify_chain`] (`duban audit verify`).
+//!
+//! An event is first staged in `audit_pending`: a mutation's event inside the mutation's own
+//! transaction ([`record`], next to the request_id record), so the change and its audit row
+//! commit or vanish together; refusals, failures, replays and audited reads in a one-row insert
+//! of their own. A chainer ([`chain`]) then moves pending rows into `audit_log` in batches,
+//! giving each its seq and hash. Chaining after commit keeps the one-writer-at-a-time lock out of
+//! the mutations' transactions, which would otherwise serialise every write in the service
+//! behind one lock held through each commit's fsync.
 //!
 //! Each row's `row_hash = sha256(prev_hash || canonical bytes of the row)` (see [`Row::canonical`]),
 //! the first row's `prev_hash` being the anchor. A trigger rejects UPDATE, TRUNCATE and any
@@ -8,14 +15,24 @@
 //! younger than 184 days, whatever is configured) and records the last pruned row's seq and hash
 //! as the new anchor in the same transaction, so the kept trail still verifies.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use chrono::{DateTime, TimeZone, Utc};
+use duban_db::idempotency;
+use duban_proto::ApiError;
 use duban_proto::v1::{
     AuditEvent, ListAuditEventsRequest, ListAuditEventsResponse, audit_service_server::AuditService,
 };
+use prost::Message;
 use sha2::{Digest, Sha256};
-use sqlx::{PgPool, Row as _};
+use sqlx::{PgExecutor, PgPool, Postgres, Row as _, Transaction};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
@@ -49,6 +66,30 @@ CREATE TABLE IF NOT EXISTS audit_anchor (
 );
 INSERT INTO audit_anchor (id, seq, row_hash) VALUES (1, 0, '\x0000000000000000000000000000000000000000000000000000000000000000')
 ON CONFLICT (id) DO NOTHING;
+CREATE TABLE IF NOT EXISTS audit_pending (
+    id              bigserial   PRIMARY KEY,
+    at              timestamptz NOT NULL,
+    actor           text        NOT NULL,
+    role            text        NOT NULL,
+    token_id        text        NOT NULL,
+    method          text        NOT NULL,
+    resource        text        NOT NULL,
+    code            text        NOT NULL,
+    request_sha256  bytea       NOT NULL,
+    response_sha256 bytea       NOT NULL
+);
+CREATE OR REPLACE FUNCTION audit_pending_protect() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' AND current_setting('duban.audit_chain', true) = 'on' THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION 'audit_pending rows leave only for the chain: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
+CREATE OR REPLACE TRIGGER audit_pending_guard
+    BEFORE UPDATE OR DELETE ON audit_pending FOR EACH ROW EXECUTE FUNCTION audit_pending_protect();
+CREATE OR REPLACE TRIGGER audit_pending_no_truncate
+    BEFORE TRUNCATE ON audit_pending FOR EACH STATEMENT EXECUTE FUNCTION audit_pending_protect();
 CREATE OR REPLACE FUNCTION audit_log_protect() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE'
@@ -146,37 +187,24 @@ impl Row {
     }
 }
 
-/// Appends `entry` to the trail in its own transaction.
-pub async fn append(pool: &PgPool, entry: &Entry) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    // One writer at a time per schema keeps the chain linear.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('duban.audit.' || current_schema()))")
-        .execute(&mut *tx)
-        .await?;
-    let last = sqlx::query("SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *tx)
-        .await?;
-    let (prev_seq, prev_hash): (i64, Vec<u8>) = match last {
-        Some(row) => (row.get("seq"), row.get("row_hash")),
-        None => {
-            let anchor = sqlx::query("SELECT seq, row_hash FROM audit_anchor WHERE id = 1")
-                .fetch_one(&mut *tx)
-                .await?;
-            (anchor.get("seq"), anchor.get("row_hash"))
-        }
-    };
-    let seq = prev_seq + 1;
-    let at = Utc::now();
-    let at_micros = at.timestamp_micros();
-    let at = Utc.timestamp_micros(at_micros).single().unwrap_or(at);
-    let row_hash = Row::hash(&prev_hash, seq, at_micros, entry);
+/// The database's precision: microseconds, so the hash computed before the insert is the one
+/// recomputed from the stored row.
+fn now_micros() -> DateTime<Utc> {
+    let now = Utc::now();
+    Utc.timestamp_micros(now.timestamp_micros())
+        .single()
+        .unwrap_or(now)
+}
+
+/// Stages `entry` for the chain through `executor`: inside a transaction it commits or rolls
+/// back with it.
+pub async fn stage<'e>(executor: impl PgExecutor<'e>, entry: &Entry) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, role, token_id, method, resource, code,
-                                request_sha256, response_sha256, prev_hash, row_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        "INSERT INTO audit_pending (at, actor, role, token_id, method, resource, code,
+                                    request_sha256, response_sha256)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(seq)
-    .bind(at)
+    .bind(now_micros())
     .bind(&entry.actor)
     .bind(&entry.role)
     .bind(&entry.token_id)
@@ -185,11 +213,213 @@ pub async fn append(pool: &PgPool, entry: &Entry) -> Result<(), sqlx::Error> {
     .bind(&entry.code)
     .bind(&entry.request_sha256)
     .bind(&entry.response_sha256)
-    .bind(&prev_hash)
-    .bind(&row_hash)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// The call being served, as the security layer saw it; set around an audited handler so that
+/// [`record`] can stage the call's event in the handler's transaction.
+pub struct Staging {
+    /// The event with everything but the outcome (code, response digest, created resource).
+    pub call: Entry,
+    staged: AtomicBool,
+}
+
+impl Staging {
+    pub fn new(call: Entry) -> Self {
+        Self {
+            call,
+            staged: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the handler staged its event in its transaction (the event commits with the
+    /// change, so the layer must not add another).
+    pub fn staged(&self) -> bool {
+        self.staged.load(Ordering::Acquire)
+    }
+}
+
+tokio::task_local! {
+    pub static STAGING: Arc<Staging>;
+}
+
+/// Records a mutation's outcome in its transaction: the request_id's response (see
+/// [`idempotency::record`]) and, when the call is audited, its audit event with code OK.
+pub async fn record<M: Message>(
+    tx: &mut Transaction<'_, Postgres>,
+    method: &str,
+    request_id: &str,
+    response: &M,
+) -> Result<(), ApiError> {
+    idempotency::record(tx, method, request_id, response).await?;
+    let Ok(staging) = STAGING.try_with(Arc::clone) else {
+        return Ok(());
+    };
+    let response = response.encode_to_vec();
+    let mut entry = staging.call.clone();
+    if entry.resource.is_empty() {
+        entry.resource = crate::guard::resource(&response).unwrap_or_default();
+    }
+    entry.code = "OK".into();
+    entry.response_sha256 = digest(&response);
+    stage(&mut **tx, &entry)
+        .await
+        .map_err(duban_db::api_error)?;
+    staging.staged.store(true, Ordering::Release);
+    Ok(())
+}
+
+/// Rows chained per transaction.
+const CHAIN_BATCH: i64 = 1000;
+
+/// Moves every staged event into the chain, oldest first; the number of rows chained.
+pub async fn chain(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let mut total = 0;
+    loop {
+        let chained = chain_batch(pool).await?;
+        total += chained;
+        if chained < CHAIN_BATCH as u64 {
+            return Ok(total);
+        }
+    }
+}
+
+async fn chain_batch(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    // One chainer at a time per schema (replicas share it) keeps the chain linear.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('duban.audit.' || current_schema()))")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("SET LOCAL duban.audit_chain = 'on'")
+        .execute(&mut *tx)
+        .await?;
+    let pending = sqlx::query(
+        "DELETE FROM audit_pending
+         WHERE id IN (SELECT id FROM audit_pending ORDER BY id LIMIT $1)
+         RETURNING id, at, actor, role, token_id, method, resource, code, request_sha256,
+                   response_sha256",
+    )
+    .bind(CHAIN_BATCH)
+    .fetch_all(&mut *tx)
+    .await?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let mut pending: Vec<(i64, i64, Entry)> = pending
+        .into_iter()
+        .map(|r| {
+            let at: DateTime<Utc> = r.get("at");
+            let entry = Entry {
+                actor: r.get("actor"),
+                role: r.get("role"),
+                token_id: r.get("token_id"),
+                method: r.get("method"),
+                resource: r.get("resource"),
+                code: r.get("code"),
+                request_sha256: r.get("request_sha256"),
+                response_sha256: r.get("response_sha256"),
+            };
+            (r.get("id"), at.timestamp_micros(), entry)
+        })
+        .collect();
+    pending.sort_by_key(|(id, _, _)| *id);
+    let last = sqlx::query("SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *tx)
+        .await?;
+    let (mut seq, mut prev_hash): (i64, Vec<u8>) = match last {
+        Some(row) => (row.get("seq"), row.get("row_hash")),
+        None => {
+            let anchor = sqlx::query("SELECT seq, row_hash FROM audit_anchor WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?;
+            (anchor.get("seq"), anchor.get("row_hash"))
+        }
+    };
+    let mut columns = ChainColumns::default();
+    for (_, at_micros, entry) in &pending {
+        seq += 1;
+        let row_hash = Row::hash(&prev_hash, seq, *at_micros, entry);
+        columns.push(seq, *at_micros, entry, &prev_hash, &row_hash);
+        prev_hash = row_hash;
+    }
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, role, token_id, method, resource, code,
+                                request_sha256, response_sha256, prev_hash, row_hash)
+         SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[],
+                              $5::text[], $6::text[], $7::text[], $8::text[], $9::bytea[],
+                              $10::bytea[], $11::bytea[], $12::bytea[])",
+    )
+    .bind(&columns.seq)
+    .bind(&columns.at)
+    .bind(&columns.actor)
+    .bind(&columns.role)
+    .bind(&columns.token_id)
+    .bind(&columns.method)
+    .bind(&columns.resource)
+    .bind(&columns.code)
+    .bind(&columns.request_sha256)
+    .bind(&columns.response_sha256)
+    .bind(&columns.prev_hash)
+    .bind(&columns.row_hash)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(pending.len() as u64)
+}
+
+/// A batch of chained rows as one array per column, for a single `unnest` insert.
+#[derive(Default)]
+struct ChainColumns {
+    seq: Vec<i64>,
+    at: Vec<DateTime<Utc>>,
+    actor: Vec<String>,
+    role: Vec<String>,
+    token_id: Vec<String>,
+    method: Vec<String>,
+    resource: Vec<String>,
+    code: Vec<String>,
+    request_sha256: Vec<Vec<u8>>,
+    response_sha256: Vec<Vec<u8>>,
+    prev_hash: Vec<Vec<u8>>,
+    row_hash: Vec<Vec<u8>>,
+}
+
+impl ChainColumns {
+    fn push(&mut self, seq: i64, at_micros: i64, e: &Entry, prev_hash: &[u8], row_hash: &[u8]) {
+        self.seq.push(seq);
+        self.at
+            .push(Utc.timestamp_micros(at_micros).single().unwrap_or_default());
+        self.actor.push(e.actor.clone());
+        self.role.push(e.role.clone());
+        self.token_id.push(e.token_id.clone());
+        self.method.push(e.method.clone());
+        self.resource.push(e.resource.clone());
+        self.code.push(e.code.clone());
+        self.request_sha256.push(e.request_sha256.clone());
+        self.response_sha256.push(e.response_sha256.clone());
+        self.prev_hash.push(prev_hash.to_vec());
+        self.row_hash.push(row_hash.to_vec());
+    }
+}
+
+/// Chains whenever the security layer signals new events, at least every second (events staged
+/// by other replicas, or whose signal came before their commit), and once more at `shutdown`.
+pub async fn chain_continuously(pool: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
+    loop {
+        if let Err(err) = chain(&pool).await {
+            tracing::warn!(error = %err, "chaining the audit trail failed; retrying");
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = wake.notified() => {}
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+    if let Err(err) = chain(&pool).await {
+        tracing::warn!(error = %err, "chaining the audit trail at shutdown failed; the events stay staged");
+    }
 }
 
 /// Deletes the rows older than `retention_days` (at least [`MIN_RETENTION_DAYS`]) and moves
@@ -369,6 +599,7 @@ impl AuditService for Trail {
             n => n.min(MAX_PAGE),
         };
         let db = |e| Status::from(duban_db::api_error(e));
+        chain(&self.pool).await.map_err(db)?;
         let anchor = sqlx::query("SELECT seq, row_hash FROM audit_anchor WHERE id = 1")
             .fetch_one(&self.pool)
             .await

@@ -1,6 +1,8 @@
 //! The security layer in front of every service: authenticates the bearer token (an
 //! [`Identity`] in the request's extensions), applies the role policy table, and records the
-//! calls the table marks (and every refused call) in the service's audit trail.
+//! calls the table marks (and every refused call) in the service's audit trail. A mutation's
+//! event is staged by the handler in its own transaction (see [`audit::record`]); the layer
+//! stages the events of calls that changed nothing (refusals, failures, replays, audited reads).
 //!
 //! Without a token key the layer lets everything through (local development) but still
 //! records mutations, as "anonymous".
@@ -14,10 +16,11 @@ use std::{
 use bytes::{Buf, Bytes};
 use http_body_util::BodyExt;
 use sqlx::PgPool;
+use tokio::sync::Notify;
 use tonic::{Code, Status, body::Body};
 
 use crate::{
-    audit::{self, Entry},
+    audit::{self, Entry, Staging},
     auth::{self, Audit, Identity, TokenKey},
     security::Revocations,
 };
@@ -27,6 +30,8 @@ pub struct Guard {
     pub key: Option<Arc<TokenKey>>,
     pub revocations: Arc<Revocations>,
     pub pool: PgPool,
+    /// Signals the chainer that events were staged.
+    pub staged: Arc<Notify>,
 }
 
 #[derive(Clone)]
@@ -172,7 +177,7 @@ where
                             &request_bytes,
                             &[],
                         );
-                        record(&guard.pool, &entry).await;
+                        guard.record(&entry).await;
                     }
                     return Ok(status.into_http());
                 }
@@ -195,7 +200,16 @@ where
                 parts,
                 Body::new(http_body_util::Full::new(request_bytes.clone())),
             );
-            let response = inner.call(request).await?;
+            let staging = Arc::new(Staging::new(entry(
+                &method,
+                identity.as_ref(),
+                Code::Ok,
+                &request_bytes,
+                &[],
+            )));
+            let response = audit::STAGING
+                .scope(staging.clone(), inner.call(request))
+                .await?;
             let (parts, body) = response.into_parts();
             let (code, response_bytes, body) = match body.collect().await {
                 Ok(collected) => {
@@ -213,14 +227,18 @@ where
                 }
                 Err(_) => (Code::Unknown, Bytes::new(), Body::empty()),
             };
-            let entry = entry(
-                &method,
-                identity.as_ref(),
-                code,
-                &request_bytes,
-                &response_bytes,
-            );
-            record(&guard.pool, &entry).await;
+            if code == Code::Ok && staging.staged() {
+                guard.staged.notify_one();
+            } else {
+                let entry = entry(
+                    &method,
+                    identity.as_ref(),
+                    code,
+                    &request_bytes,
+                    &response_bytes,
+                );
+                guard.record(&entry).await;
+            }
             Ok(http::Response::from_parts(parts, body))
         })
     }
@@ -240,9 +258,15 @@ fn grpc_status(headers: &http::HeaderMap) -> Option<Code> {
         .map(|value| Code::from_bytes(value.as_bytes()))
 }
 
-async fn record(pool: &PgPool, entry: &Entry) {
-    if let Err(err) = audit::append(pool, entry).await {
-        tracing::error!(error = %err, method = %entry.method, code = %entry.code, "AUDIT EVENT LOST: writing the audit trail failed");
+impl Guard {
+    /// Stages the event of a call that changed nothing.
+    async fn record(&self, entry: &Entry) {
+        match audit::stage(&self.pool, entry).await {
+            Ok(()) => self.staged.notify_one(),
+            Err(err) => {
+                tracing::error!(error = %err, method = %entry.method, code = %entry.code, "AUDIT EVENT LOST: writing the audit trail failed");
+            }
+        }
     }
 }
 
@@ -310,7 +334,7 @@ fn grpc_message(body: &[u8]) -> &[u8] {
 /// such as "plans/5/tasks/40" or a token id), else field 1 of the message in field 1 (the
 /// resource of an Update or Create request). Requests are looked at first, then responses (the
 /// name of a created resource).
-fn resource(message: &[u8]) -> Option<String> {
+pub(crate) fn resource(message: &[u8]) -> Option<String> {
     let first = field_one(message)?;
     text(first).or_else(|| field_one(first).and_then(text))
 }

@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use sqlx::{PgPool, migrate::Migrator};
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::Notify};
 use tokio_util::sync::CancellationToken;
 use tonic::{service::Routes, transport::ServerTlsConfig};
 
@@ -175,6 +175,12 @@ impl Bound {
             self.security.audit_retention_days,
             background.clone(),
         ));
+        let staged = Arc::new(Notify::new());
+        tokio::spawn(audit::chain_continuously(
+            self.pool.clone(),
+            staged.clone(),
+            background.clone(),
+        ));
         let _stop_background = background.drop_guard();
         let protection = Protection {
             tls: self.tls,
@@ -182,6 +188,7 @@ impl Bound {
                 key: self.key,
                 revocations: self.revocations,
                 pool: self.pool.clone(),
+                staged,
             },
         };
         let endpoint = self

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use duban_db::{api_error, idempotency};
-use duban_kit::{list::Term, names};
+use duban_kit::{audit, list::Term, names};
 use duban_proto::{
     ApiError,
     v1::{
@@ -163,7 +163,7 @@ impl Store {
         let response = CreateAssignmentsResponse {
             assignments: rows.into_iter().map(Assignment::from).collect(),
         };
-        idempotency::record(&mut tx, "CreateAssignments", &req.request_id, &response).await?;
+        audit::record(&mut tx, "CreateAssignments", &req.request_id, &response).await?;
         tx.commit().await.map_err(api_error)?;
         Ok(response)
     }
@@ -405,7 +405,7 @@ impl Store {
         .await
         .map_err(api_error)?;
         let response = domain::schedule_to_proto(&next, Some(timestamp(updated_at)));
-        idempotency::record(&mut tx, "UpdateReportingSchedule", request_id, &response).await?;
+        audit::record(&mut tx, "UpdateReportingSchedule", request_id, &response).await?;
         tx.commit().await.map_err(api_error)?;
         Ok(response)
     }

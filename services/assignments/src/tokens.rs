@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use duban_db::{api_error, idempotency};
-use duban_kit::security::Revocations;
+use duban_kit::{audit, security::Revocations};
 use duban_proto::{
     ApiError,
     v1::{
@@ -133,7 +133,7 @@ impl TokenService for Tokens {
         .await
         .map_err(api_error)?;
         let revocation = Revocation::from(row);
-        idempotency::record(&mut tx, METHOD, &req.request_id, &revocation).await?;
+        audit::record(&mut tx, METHOD, &req.request_id, &revocation).await?;
         tx.commit().await.map_err(api_error)?;
         self.revocations
             .add([revocation.token_id.clone()], revocation.seq);

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use duban_db::{api_error, idempotency};
 use duban_extract::Extraction;
-use duban_kit::list::Term;
+use duban_kit::{audit, list::Term};
 use duban_proto::{
     ApiError,
     v1::{CreateAssignmentsRequest, CreatePlanRequest, DeliveryState, Document},
@@ -218,7 +218,7 @@ impl Store {
         let document = fetch_document(&mut *tx, id)
             .await?
             .ok_or_else(|| ApiError::internal("document vanished inside its own transaction"))?;
-        idempotency::record(&mut tx, "CreateDocument", new.request_id, &document).await?;
+        audit::record(&mut tx, "CreateDocument", new.request_id, &document).await?;
         tx.commit().await.map_err(api_error)?;
         Ok((document, stored))
     }

@@ -4,7 +4,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use duban_db::{api_error, idempotency};
-use duban_kit::{list::Term, names};
+use duban_kit::{audit, list::Term, names};
 use duban_proto::{
     ApiError,
     v1::{
@@ -443,7 +443,7 @@ impl Store {
             role: String::new(),
         };
         append_version(&mut tx, &created, "created", &drafter, "").await?;
-        idempotency::record(&mut tx, "CreateReport", request_id, &created).await?;
+        audit::record(&mut tx, "CreateReport", request_id, &created).await?;
         tx.commit().await.map_err(api_error)?;
         Ok(created)
     }
@@ -680,7 +680,7 @@ impl Store {
             )
             .await?;
         }
-        idempotency::record(&mut tx, method, request_id, &updated).await?;
+        audit::record(&mut tx, method, request_id, &updated).await?;
         tx.commit().await.map_err(api_error)?;
         self.events_written.notify_waiters();
         Ok(updated)
@@ -777,7 +777,7 @@ impl Store {
         .await
         .map_err(api_error)?;
         let created = Evidence::from(row);
-        idempotency::record(&mut tx, "CreateEvidence", request_id, &created).await?;
+        audit::record(&mut tx, "CreateEvidence", request_id, &created).await?;
         tx.commit().await.map_err(api_error)?;
         Ok(created)
     }
@@ -825,7 +825,7 @@ impl Store {
         .await
         .map_err(api_error)?;
         let created = Extension::from(row);
-        idempotency::record(&mut tx, "CreateExtension", request_id, &created).await?;
+        audit::record(&mut tx, "CreateExtension", request_id, &created).await?;
         tx.commit().await.map_err(api_error)?;
         Ok(created)
     }
@@ -876,7 +876,7 @@ impl Store {
         .await
         .map_err(api_error)?;
         let decided = Extension::from(row);
-        idempotency::record(&mut tx, "DecideExtension", request_id, &decided).await?;
+        audit::record(&mut tx, "DecideExtension", request_id, &decided).await?;
         tx.commit().await.map_err(api_error)?;
         Ok(decided)
     }
@@ -993,7 +993,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(api_error)?;
-        idempotency::record(&mut tx, "UpdateSupervisionSettings", request_id, s).await?;
+        audit::record(&mut tx, "UpdateSupervisionSettings", request_id, s).await?;
         tx.commit().await.map_err(api_error)?;
         Ok(s.clone())
     }

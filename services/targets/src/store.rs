@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use duban_db::{api_error, idempotency};
 use duban_kit::{
+    audit,
     list::{Op, Term},
     names,
 };
@@ -238,7 +239,7 @@ impl Store {
         let created = fetch_plan(&mut *tx, plan_id)
             .await?
             .ok_or_else(|| ApiError::internal("plan vanished inside its own transaction"))?;
-        idempotency::record(&mut tx, "CreatePlan", &req.request_id, &created).await?;
+        audit::record(&mut tx, "CreatePlan", &req.request_id, &created).await?;
         tx.commit().await.map_err(api_error)?;
         Ok(created)
     }
@@ -473,7 +474,7 @@ impl Store {
         .await
         .map_err(api_error)?;
         let updated = task_from_rows(row, indicators);
-        idempotency::record(&mut tx, "UpdateTask", request_id, &updated).await?;
+        audit::record(&mut tx, "UpdateTask", request_id, &updated).await?;
         tx.commit().await.map_err(api_error)?;
         Ok(updated)
     }

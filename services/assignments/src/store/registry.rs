@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use duban_db::{api_error, idempotency};
+use duban_kit::audit;
 use duban_proto::{
     ApiError,
     v1::{Assignment, LedgerEntry, MergeUnitsRequest, Unit, UnitLoad},
@@ -171,7 +172,7 @@ impl Store {
         .await
         .map_err(api_error)?;
         let unit = Unit::from(row);
-        idempotency::record(&mut tx, "MergeUnits", &req.request_id, &unit).await?;
+        audit::record(&mut tx, "MergeUnits", &req.request_id, &unit).await?;
         tx.commit().await.map_err(api_error)?;
         Ok(unit)
     }

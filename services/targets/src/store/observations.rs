@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use duban_db::{api_error, idempotency};
-use duban_kit::{list::Term, names};
+use duban_kit::{audit, list::Term, names};
 use duban_proto::{
     ApiError,
     v1::{
@@ -477,7 +477,7 @@ impl Store {
         .await
         .map_err(api_error)?;
         let created = Observation::from(row);
-        idempotency::record(&mut tx, "CreateObservation", &req.request_id, &created).await?;
+        audit::record(&mut tx, "CreateObservation", &req.request_id, &created).await?;
         tx.commit().await.map_err(api_error)?;
         Ok(created)
     }
