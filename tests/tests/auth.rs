@@ -613,16 +613,22 @@ async fn the_audit_trail_records_calls_and_reveals_tampering() {
 
     // `duban audit verify`'s check: every trail intact.
     let tls = set.stack.client_tls().expect("TLS settings");
+    let mut targets_head = None;
     for service in duban_cli::stack::ALL {
         let url = set.stack.url(service);
         let verified = verify(
             &url,
             channel(&url, &supervisor, tls.clone()).expect("a channel"),
+            None,
         )
         .await
         .expect("verify");
         assert!(verified.breaks.is_empty(), "{url}: {:?}", verified.breaks);
+        if service == Service::Targets {
+            targets_head = Some(verified.head);
+        }
     }
+    let targets_head = targets_head.expect("the targets trail was verified");
 
     // The trigger refuses changes, even from the database owner.
     let pool = sqlx::PgPool::connect(&set.database_url)
@@ -671,9 +677,13 @@ async fn the_audit_trail_records_calls_and_reveals_tampering() {
     .await
     .expect("tampering as the owner");
     let url = set.stack.url(Service::Targets);
-    let verified = verify(&url, channel(&url, &supervisor, tls).expect("a channel"))
-        .await
-        .expect("verify");
+    let verified = verify(
+        &url,
+        channel(&url, &supervisor, tls.clone()).expect("a channel"),
+        None,
+    )
+    .await
+    .expect("verify");
     let found: Vec<_> = verified
         .breaks
         .iter()
@@ -686,6 +696,46 @@ async fn the_audit_trail_records_calls_and_reveals_tampering() {
             (4, "its content does not match its row_hash (edited)"),
         ]
     );
+
+    // Rows cut from the end leave a chain that verifies; the head kept from the earlier
+    // verification reveals them.
+    sqlx::raw_sql(&format!(
+        "ALTER TABLE targets.audit_log DISABLE TRIGGER audit_log_append_only;
+         DELETE FROM targets.audit_log WHERE seq >= {};
+         ALTER TABLE targets.audit_log ENABLE TRIGGER audit_log_append_only;",
+        targets_head.seq
+    ))
+    .execute(&pool)
+    .await
+    .expect("cutting the end as the owner");
+    let unwitnessed = verify(
+        &url,
+        channel(&url, &supervisor, tls.clone()).expect("a channel"),
+        None,
+    )
+    .await
+    .expect("verify");
+    assert!(
+        unwitnessed.breaks.iter().all(|b| b.seq < targets_head.seq),
+        "without the head the cut goes unseen: {:?}",
+        unwitnessed.breaks
+    );
+    let witnessed = verify(
+        &url,
+        channel(&url, &supervisor, tls).expect("a channel"),
+        Some(&targets_head),
+    )
+    .await
+    .expect("verify");
+    assert_eq!(
+        witnessed.breaks.len(),
+        unwitnessed.breaks.len() + 1,
+        "{:?}",
+        witnessed.breaks
+    );
+    let cut = witnessed.breaks.last().expect("the cut is named");
+    assert_eq!(cut.seq, targets_head.seq);
+    assert!(cut.reason.contains("cut from its end"), "{}", cut.reason);
     pool.close().await;
     set.stop().await;
 }

@@ -251,6 +251,12 @@ enum AuditCommand {
         /// The services to check (repeat); the four local defaults when omitted.
         #[arg(long = "url")]
         urls: Vec<String>,
+        /// A file keeping each trail's newest row between runs, on storage the database's
+        /// administrators cannot change: rows cut from the end of a trail, or an end rewritten
+        /// with recomputed hashes, are found only against it. Created on first use; updated
+        /// after a run without breaks.
+        #[arg(long, value_name = "FILE")]
+        heads: Option<PathBuf>,
     },
 }
 
@@ -356,8 +362,13 @@ async fn main() -> ExitCode {
         } => indicators::scorecard(&peers, format, year).await,
         Command::Token { command } => token(command).await,
         Command::Audit {
-            command: AuditCommand::Verify { client, urls },
-        } => audit_verify(&client, urls).await,
+            command:
+                AuditCommand::Verify {
+                    client,
+                    urls,
+                    heads,
+                },
+        } => audit_verify(&client, urls, heads.as_deref()).await,
         Command::Units {
             peers,
             format,
@@ -484,7 +495,13 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
     }
 }
 
-async fn audit_verify(client: &ClientAuth, urls: Vec<String>) -> anyhow::Result<()> {
+async fn audit_verify(
+    client: &ClientAuth,
+    urls: Vec<String>,
+    heads_file: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use duban_cli::security::Head;
+    use std::collections::BTreeMap;
     let urls = if urls.is_empty() {
         (50051..=50054)
             .map(|port| format!("http://127.0.0.1:{port}"))
@@ -492,11 +509,20 @@ async fn audit_verify(client: &ClientAuth, urls: Vec<String>) -> anyhow::Result<
     } else {
         urls
     };
+    let mut heads: BTreeMap<String, Head> = match heads_file {
+        Some(path) if path.exists() => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{}: not a heads file: {e}", path.display()))?
+        }
+        _ => BTreeMap::new(),
+    };
     let tls = client.tls()?;
     let mut broken = 0;
     for url in urls {
         let channel = duban_cli::security::channel(&url, &client.token, tls.clone())?;
-        let verified = duban_cli::security::verify(&url, channel).await?;
+        let verified = duban_cli::security::verify(&url, channel, heads.get(&url)).await?;
         if verified.breaks.is_empty() {
             println!(
                 "{url}: {} rows after anchor #{}, chain intact",
@@ -507,9 +533,18 @@ async fn audit_verify(client: &ClientAuth, urls: Vec<String>) -> anyhow::Result<
             broken += 1;
             println!("{url}: BROKEN at {chain_break}");
         }
+        heads.insert(url, verified.head);
     }
     if broken > 0 {
         anyhow::bail!("{broken} break(s) in the audit trail");
+    }
+    if let Some(path) = heads_file {
+        // Written aside and renamed, so an interrupted run leaves the previous heads whole.
+        let aside = path.with_extension("tmp");
+        std::fs::write(&aside, serde_json::to_string_pretty(&heads)? + "\n")
+            .and_then(|()| std::fs::rename(&aside, path))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        println!("heads kept in {}", path.display());
     }
     Ok(())
 }

@@ -193,6 +193,7 @@ impl Stack {
                         addr,
                         db_connections: 10,
                         metrics_addr,
+                        task_cache: duban_targets::DEFAULT_TASK_CACHE,
                         security: security.clone(),
                     },
                     options,

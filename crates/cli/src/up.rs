@@ -86,6 +86,7 @@ pub async fn migrate(database_url: String) -> anyhow::Result<()> {
         db_connections: 1,
         security: SecurityConfig::default(),
         metrics_addr: MetricsAddr(None),
+        task_cache: 0,
     })
     .await?;
     duban_assignments::Application::migrate(&duban_assignments::Config {

@@ -1,5 +1,7 @@
 //! gRPC handlers: validate, call the store, map errors. No rules or SQL here.
 
+use std::sync::Arc;
+
 use duban_db::idempotency;
 use duban_kit::{
     auth::{self, Identity},
@@ -15,16 +17,16 @@ use duban_proto::v1::{
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
-use crate::{domain, store::Store};
+use crate::{cache::TaskCache, domain, store::Store};
 
 pub struct Targets {
     store: Store,
 }
 
 impl Targets {
-    pub fn new(pool: PgPool) -> Self {
+    pub fn new(pool: PgPool, cache: Arc<TaskCache>) -> Self {
         Self {
-            store: Store::new(pool),
+            store: Store::new(pool, cache),
         }
     }
 }

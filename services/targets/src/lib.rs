@@ -1,12 +1,15 @@
 //! The targets service: plans (a decomposition of one source report), their tasks and the
 //! tasks' indicators, in schema `targets`.
 
+mod cache;
 mod domain;
 mod grpc;
 mod indicators;
 mod store;
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
+
+use cache::TaskCache;
 
 use duban_kit::{
     metrics::MetricsAddr,
@@ -25,6 +28,9 @@ static SPEC: Spec = Spec {
     migrator: &MIGRATOR,
     keeps_revocations: false,
 };
+
+/// Tasks cached per replica unless configured otherwise (some tens of MB at province scale).
+pub const DEFAULT_TASK_CACHE: usize = 50_000;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct Config {
@@ -48,6 +54,10 @@ pub struct Config {
         default_value = "127.0.0.1:9102"
     )]
     pub metrics_addr: MetricsAddr,
+    /// Tasks kept in memory for reads (each replica its own, kept current by change
+    /// notifications from Postgres); 0 turns the cache off.
+    #[arg(long, env = "DUBAN_TARGETS_TASK_CACHE", default_value_t = DEFAULT_TASK_CACHE)]
+    pub task_cache: usize,
     #[command(flatten)]
     pub security: SecurityConfig,
 }
@@ -55,6 +65,7 @@ pub struct Config {
 /// A bound, migrated, not yet serving targets service.
 pub struct Application {
     bound: Bound,
+    task_cache: usize,
 }
 
 impl Application {
@@ -73,7 +84,10 @@ impl Application {
             &config.security,
         )
         .await?;
-        Ok(Self { bound })
+        Ok(Self {
+            bound,
+            task_cache: config.task_cache,
+        })
     }
 
     pub async fn migrate(config: &Config) -> anyhow::Result<()> {
@@ -89,7 +103,13 @@ impl Application {
     }
 
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let api = TargetsServiceServer::new(grpc::Targets::new(self.bound.pool.clone()))
+        let cache = Arc::new(TaskCache::new(self.task_cache));
+        tokio::spawn(
+            cache
+                .clone()
+                .follow(self.bound.pool.clone(), shutdown.child_token()),
+        );
+        let api = TargetsServiceServer::new(grpc::Targets::new(self.bound.pool.clone(), cache))
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
         self.bound
             .serve(tonic::service::Routes::new(api), shutdown)

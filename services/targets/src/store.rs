@@ -1,6 +1,6 @@
 //! All SQL of the targets service.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, Utc};
 use duban_db::{api_error, idempotency};
@@ -16,6 +16,7 @@ use duban_proto::{
 use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
 
 use crate::{
+    cache::TaskCache,
     domain::{self, TaskEdit},
     indicators,
 };
@@ -81,45 +82,78 @@ struct TaskRow {
     updated_at: DateTime<Utc>,
 }
 
-const TASK_COLUMNS: &str = "t.id, t.plan_id, t.number, t.section_path, t.category, t.text,
-    t.span_document, t.span_start, t.span_end, t.deadline, t.status, t.warnings, t.year,
-    t.revision, t.updated_at";
-
+/// A task joined with one of its indicators; the indicator columns are NULL for a task without
+/// any. Reading tasks and indicators in one query saves a round trip per read.
 #[derive(FromRow)]
-struct IndicatorRow {
-    id: i64,
-    task_id: i64,
-    phrase: String,
-    metric: String,
-    value: f64,
-    value_max: Option<f64>,
-    unit: String,
-    comparator: String,
-    warnings: Vec<String>,
-    metric_key: String,
-    year: i32,
+struct TaskIndicatorRow {
+    #[sqlx(flatten)]
+    task: TaskRow,
+    #[sqlx(flatten)]
+    indicator: JoinedIndicator,
 }
 
-fn task_from_rows(r: TaskRow, indicators: Vec<IndicatorRow>) -> Task {
+#[derive(FromRow)]
+struct JoinedIndicator {
+    i_id: Option<i64>,
+    i_phrase: Option<String>,
+    i_metric: Option<String>,
+    i_value: Option<f64>,
+    i_value_max: Option<f64>,
+    i_unit: Option<String>,
+    i_comparator: Option<String>,
+    i_warnings: Option<Vec<String>>,
+    i_metric_key: Option<String>,
+    i_year: Option<i32>,
+}
+
+/// The select list of a [`TaskIndicatorRow`] over `tasks t LEFT JOIN indicators i`.
+const TASK_INDICATOR_COLUMNS: &str = "t.id, t.plan_id, t.number, t.section_path, t.category,
+    t.text, t.span_document, t.span_start, t.span_end, t.deadline, t.status, t.warnings, t.year,
+    t.revision, t.updated_at, i.id AS i_id, i.phrase AS i_phrase, i.metric AS i_metric,
+    i.value AS i_value, i.value_max AS i_value_max, i.unit AS i_unit,
+    i.comparator AS i_comparator, i.warnings AS i_warnings, i.metric_key AS i_metric_key,
+    i.year AS i_year";
+
+impl JoinedIndicator {
+    fn into_indicator(self, task_name: &str) -> Option<Indicator> {
+        Some(Indicator {
+            name: format!("{task_name}/indicators/{}", self.i_id?),
+            quantity: Some(Quantity {
+                phrase: self.i_phrase.unwrap_or_default(),
+                metric: self.i_metric.unwrap_or_default(),
+                value: self.i_value.unwrap_or_default(),
+                value_max: self.i_value_max,
+                unit: self.i_unit.unwrap_or_default(),
+                comparator: domain::comparator_from_str(&self.i_comparator.unwrap_or_default())
+                    as i32,
+            }),
+            warnings: self.i_warnings.unwrap_or_default(),
+            metric_key: self.i_metric_key.unwrap_or_default(),
+            year: self.i_year.unwrap_or_default(),
+        })
+    }
+}
+
+/// Tasks with their ids, from joined rows ordered by task (then indicator position).
+fn tasks_from_rows(rows: Vec<TaskIndicatorRow>) -> Vec<(i64, Task)> {
+    let mut tasks: Vec<(i64, Task)> = Vec::new();
+    for TaskIndicatorRow { task, indicator } in rows {
+        if tasks.last().is_none_or(|(id, _)| *id != task.id) {
+            tasks.push((task.id, task_from_row(task)));
+        }
+        if let Some((_, current)) = tasks.last_mut()
+            && let Some(indicator) = indicator.into_indicator(&current.name)
+        {
+            current.indicators.push(indicator);
+        }
+    }
+    tasks
+}
+
+fn task_from_row(r: TaskRow) -> Task {
     let name = names::task(r.plan_id, r.id);
     Task {
-        indicators: indicators
-            .into_iter()
-            .map(|i| Indicator {
-                name: format!("{name}/indicators/{}", i.id),
-                quantity: Some(Quantity {
-                    phrase: i.phrase,
-                    metric: i.metric,
-                    value: i.value,
-                    value_max: i.value_max,
-                    unit: i.unit,
-                    comparator: domain::comparator_from_str(&i.comparator) as i32,
-                }),
-                warnings: i.warnings,
-                metric_key: i.metric_key,
-                year: i.year,
-            })
-            .collect(),
+        indicators: Vec::new(),
         name,
         number: r.number,
         section_path: r.section_path,
@@ -140,13 +174,36 @@ fn task_from_rows(r: TaskRow, indicators: Vec<IndicatorRow>) -> Task {
     }
 }
 
+/// One task with its indicators, read through `executor`.
+async fn fetch_task<'e, E>(executor: E, plan: i64, task: i64) -> Result<Task, ApiError>
+where
+    E: sqlx::Executor<'e, Database = Postgres>,
+{
+    let rows: Vec<TaskIndicatorRow> = sqlx::query_as(&format!(
+        "SELECT {TASK_INDICATOR_COLUMNS}
+         FROM tasks t LEFT JOIN indicators i ON i.task_id = t.id
+         WHERE t.plan_id = $1 AND t.id = $2
+         ORDER BY i.position"
+    ))
+    .bind(plan)
+    .bind(task)
+    .fetch_all(executor)
+    .await
+    .map_err(api_error)?;
+    tasks_from_rows(rows)
+        .pop()
+        .map(|(_, task)| task)
+        .ok_or_else(|| ApiError::not_found(names::task(plan, task)))
+}
+
 pub struct Store {
     pool: PgPool,
+    cache: Arc<TaskCache>,
 }
 
 impl Store {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn new(pool: PgPool, cache: Arc<TaskCache>) -> Self {
+        Self { pool, cache }
     }
 
     /// Creates the plan, its tasks and indicators in one transaction, or nothing at all.
@@ -300,16 +357,15 @@ impl Store {
     }
 
     pub async fn get_task(&self, plan: i64, task: i64) -> Result<Task, ApiError> {
-        let row: Option<TaskRow> = sqlx::query_as(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.plan_id = $1 AND t.id = $2"
-        ))
-        .bind(plan)
-        .bind(task)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(api_error)?;
-        let row = row.ok_or_else(|| ApiError::not_found(names::task(plan, task)))?;
-        Ok(self.with_indicators(vec![row]).await?.remove(0))
+        if let Some(cached) = self.cache.get(task)
+            && cached.name == names::task(plan, task)
+        {
+            return Ok(Task::clone(&cached));
+        }
+        let since = self.cache.generation();
+        let found = fetch_task(&self.pool, plan, task).await?;
+        self.cache.fill(since, task, &found);
+        Ok(found)
     }
 
     pub async fn list_tasks(
@@ -319,8 +375,8 @@ impl Store {
         after: Option<i64>,
         limit: i64,
     ) -> Result<Vec<Task>, ApiError> {
-        let mut q =
-            QueryBuilder::<Postgres>::new(format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE true"));
+        // The page's ids, then the tasks the cache does not hold.
+        let mut q = QueryBuilder::<Postgres>::new("SELECT t.id FROM tasks t WHERE true");
         if let Some(plan) = plan {
             q.push(" AND t.plan_id = ").push_bind(plan);
         }
@@ -381,36 +437,45 @@ impl Store {
             }
         }
         q.push(" ORDER BY t.id LIMIT ").push_bind(limit);
-        let rows: Vec<TaskRow> = q
-            .build_query_as()
+        let ids: Vec<i64> = q
+            .build_query_scalar()
             .fetch_all(&self.pool)
             .await
             .map_err(api_error)?;
-        self.with_indicators(rows).await
-    }
-
-    async fn with_indicators(&self, rows: Vec<TaskRow>) -> Result<Vec<Task>, ApiError> {
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let indicators: Vec<IndicatorRow> = sqlx::query_as(
-            "SELECT id, task_id, phrase, metric, value, value_max, unit, comparator, warnings,
-                    metric_key, year
-             FROM indicators WHERE task_id = ANY($1) ORDER BY task_id, position",
-        )
-        .bind(&ids)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(api_error)?;
-        let mut by_task: HashMap<i64, Vec<IndicatorRow>> = HashMap::new();
-        for i in indicators {
-            by_task.entry(i.task_id).or_default().push(i);
+        let mut page: Vec<Option<Task>> = ids
+            .iter()
+            .map(|&id| self.cache.get(id).map(|task| Task::clone(&task)))
+            .collect();
+        let missing: Vec<i64> = ids
+            .iter()
+            .zip(&page)
+            .filter(|(_, task)| task.is_none())
+            .map(|(&id, _)| id)
+            .collect();
+        if !missing.is_empty() {
+            let since = self.cache.generation();
+            let rows: Vec<TaskIndicatorRow> = sqlx::query_as(&format!(
+                "SELECT {TASK_INDICATOR_COLUMNS}
+                 FROM tasks t LEFT JOIN indicators i ON i.task_id = t.id
+                 WHERE t.id = ANY($1)
+                 ORDER BY t.id, i.position"
+            ))
+            .bind(&missing)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(api_error)?;
+            let mut read: HashMap<i64, Task> = tasks_from_rows(rows).into_iter().collect();
+            for (id, slot) in ids.iter().zip(page.iter_mut()) {
+                if slot.is_none()
+                    && let Some(task) = read.remove(id)
+                {
+                    self.cache.fill(since, *id, &task);
+                    *slot = Some(task);
+                }
+            }
         }
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let indicators = by_task.remove(&r.id).unwrap_or_default();
-                task_from_rows(r, indicators)
-            })
-            .collect())
+        // A task deleted between the two reads is left out.
+        Ok(page.into_iter().flatten().collect())
     }
 
     /// Applies `edit`, keeping the replaced version in task_revisions.
@@ -456,26 +521,11 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(api_error)?;
-        let row: TaskRow = sqlx::query_as(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.plan_id = $1 AND t.id = $2"
-        ))
-        .bind(plan)
-        .bind(task)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(api_error)?;
-        let indicators: Vec<IndicatorRow> = sqlx::query_as(
-            "SELECT id, task_id, phrase, metric, value, value_max, unit, comparator, warnings,
-                    metric_key, year
-             FROM indicators WHERE task_id = $1 ORDER BY position",
-        )
-        .bind(task)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(api_error)?;
-        let updated = task_from_rows(row, indicators);
+        let updated = fetch_task(&mut *tx, plan, task).await?;
         audit::record(&mut tx, "UpdateTask", request_id, &updated).await?;
         tx.commit().await.map_err(api_error)?;
+        // This replica reads its own write at once; the others on the change notification.
+        self.cache.invalidate(task);
         Ok(updated)
     }
 }

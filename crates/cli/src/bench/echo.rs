@@ -14,9 +14,12 @@ struct Echo;
 #[tonic::async_trait]
 impl EchoService for Echo {
     async fn echo(&self, request: Request<EchoRequest>) -> Result<Response<EchoResponse>, Status> {
-        Ok(Response::new(EchoResponse {
-            payload: request.into_inner().payload,
-        }))
+        let request = request.into_inner();
+        let payload = match request.response_size {
+            0 => request.payload,
+            size => vec![0x5a; size as usize],
+        };
+        Ok(Response::new(EchoResponse { payload }))
     }
 }
 

@@ -11,11 +11,13 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use duban_cli::stack::{Service, Stack, StackConfig};
 use duban_proto::v1::{
-    AssignmentInput, CreateAssignmentsRequest, CreatePlanRequest, CreateReportRequest, EchoRequest,
-    GetTaskRequest, ListTasksRequest, Plan, ProgressStatus, Report, Task, UnitRole,
-    assignments_service_client::AssignmentsServiceClient, echo_service_client::EchoServiceClient,
-    reporting_service_client::ReportingServiceClient, targets_service_client::TargetsServiceClient,
+    AssignmentInput, Comparator, CreateAssignmentsRequest, CreatePlanRequest, CreateReportRequest,
+    EchoRequest, GetTaskRequest, Indicator, ListTasksRequest, Plan, ProgressStatus, Quantity,
+    Report, Task, UnitRole, assignments_service_client::AssignmentsServiceClient,
+    echo_service_client::EchoServiceClient, reporting_service_client::ReportingServiceClient,
+    targets_service_client::TargetsServiceClient,
 };
+use prost::Message;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 
@@ -166,6 +168,30 @@ async fn supervision(
     Ok(())
 }
 
+/// Closed-loop Echo calls answering `response_size` bytes (0: a 64-byte echo).
+async fn echo_load(
+    echo: &EchoServiceClient<Channel>,
+    response_size: usize,
+    concurrency: usize,
+    duration: Duration,
+) -> load::Stats {
+    let echo = echo.clone();
+    let response_size = u32::try_from(response_size).unwrap_or(u32::MAX);
+    load::drive(concurrency, duration, move |_, _| {
+        let mut echo = echo.clone();
+        async move {
+            echo.echo(EchoRequest {
+                payload: vec![0; 64],
+                response_size,
+            })
+            .await
+            .map(|_| ())
+            .map_err(|s| s.to_string())
+        }
+    })
+    .await
+}
+
 async fn measure(
     stack: &Stack,
     echo_addr: std::net::SocketAddr,
@@ -175,18 +201,7 @@ async fn measure(
 ) -> anyhow::Result<()> {
     // 1. Reads against the bare echo server.
     let echo = EchoServiceClient::new(connect(format!("http://{echo_addr}")).await?);
-    let baseline = load::drive(concurrency, duration, move |_, _| {
-        let mut echo = echo.clone();
-        async move {
-            echo.echo(EchoRequest {
-                payload: vec![0; 64],
-            })
-            .await
-            .map(|_| ())
-            .map_err(|s| s.to_string())
-        }
-    })
-    .await;
+    let baseline = echo_load(&echo, 0, concurrency, duration).await;
     println!("echo (baseline)     {}", baseline.summary());
 
     let mut targets = TargetsServiceClient::new(connect(stack.url(Service::Targets)).await?);
@@ -198,10 +213,22 @@ async fn measure(
                 level: "区".into(),
                 ..Default::default()
             }),
+            // Each task with one indicator, as a typical target sentence has.
             tasks: (0..200)
                 .map(|i| Task {
                     number: (i + 1).to_string(),
                     text: format!("任务{i}:新增就业{i}人"),
+                    indicators: vec![Indicator {
+                        quantity: Some(Quantity {
+                            phrase: format!("新增就业{i}人"),
+                            metric: "新增就业".into(),
+                            value: f64::from(i),
+                            unit: "人".into(),
+                            comparator: Comparator::AtLeast as i32,
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }],
                     ..Default::default()
                 })
                 .collect(),
@@ -270,6 +297,24 @@ async fn measure(
         "ListTasks (50)      {}   ratio to echo {}",
         list.summary(),
         ratio(list.per_second, baseline.per_second)
+    );
+    // The same echo answering as many bytes as a page of 50 tasks: what moving such an answer
+    // costs a bare server.
+    let page_bytes = targets
+        .list_tasks(ListTasksRequest {
+            parent: plan.name.clone(),
+            page_size: 50,
+            ..Default::default()
+        })
+        .await
+        .map_err(status_error)?
+        .into_inner()
+        .encoded_len();
+    let page_echo = echo_load(&echo, page_bytes, concurrency, duration).await;
+    println!(
+        "echo ({page_bytes} B answer) {}   ListTasks ratio to it {}",
+        page_echo.summary(),
+        ratio(list.per_second, page_echo.per_second)
     );
 
     // 2. Report writes against pgbench's single-row inserts on the same database.
