@@ -131,9 +131,12 @@ impl Identity {
 
     /// Whether the caller may change a plan issued by `issuer`: its own government's only.
     pub fn may_change_plan(&self, issuer: &str) -> bool {
-        self.role == Role::Service
-            || self.government.is_empty()
-            || government_of_issuer(issuer) == self.government
+        self.reads_everything() || government_of_issuer(issuer) == self.government
+    }
+
+    /// Whether no government limits the caller: services, and holders without a government.
+    pub fn reads_everything(&self) -> bool {
+        self.role == Role::Service || self.government.is_empty()
     }
 
     /// Whether the caller acts for `unit` (any of its names): a reporter or unit head only for
@@ -379,7 +382,11 @@ pub static POLICY: &[Rule] = &[
         Audit::No,
     ),
     rule("/duban.v1.TargetsService/GetScorecard", EVERYONE, Audit::No),
-    // assignments: units and the reporting schedule are the admin's.
+    // assignments: units and the reporting schedule are the admin's. The unit registry is
+    // shared reference data and open to every caller, unscoped: the units carry no government
+    // (one 区发改局 row serves every plan that names it), and their names are published in the
+    // very notices that assign them. What units are assigned is scoped: assignments, ledgers,
+    // loads and schedules show only the plans the caller may read.
     rule("/duban.v1.AssignmentsService/GetUnit", EVERYONE, Audit::No),
     rule(
         "/duban.v1.AssignmentsService/GetAssignment",
