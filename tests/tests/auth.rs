@@ -1,6 +1,7 @@
 //! Security end to end: the four services over TLS with certificates made here (rcgen),
-//! bearer tokens signed with a key made here, the role policy, per-resource scope checks,
-//! revocation, and the hash-chained audit trail with tamper detection.
+//! bearer tokens signed with a key made here and client certificates (mutual TLS), the role
+//! policy, per-resource scope checks across every service, revocation, and the hash-chained
+//! audit trail with tamper detection.
 
 use std::{path::PathBuf, time::Duration};
 
@@ -13,22 +14,35 @@ use duban_kit::{
     security::SecurityConfig,
 };
 use duban_proto::v1::{
-    Actor, AssignmentInput, CreateAssignmentsRequest, CreatePlanRequest, CreateReportRequest,
-    GetPlanRequest, GetReportRequest, ListAuditEventsRequest, ListLedgerRequest, ListPlansRequest,
-    ListTasksRequest, ListUnitsRequest, Plan, ProgressStatus, Report, RevokeTokenRequest,
-    SignReportRequest, Task, UnitRole, UpdateTaskRequest,
+    Actor, AssignmentInput, Comparator, CreateAssignmentsRequest, CreateDocumentRequest,
+    CreatePlanRequest, CreateReportRequest, DeliveryState, GetAssignmentRequest,
+    GetBulletinRequest, GetDocumentRequest, GetIndicatorLineageRequest, GetPlanRequest,
+    GetReportRequest, GetReportingScheduleRequest, GetScorecardRequest, Indicator,
+    ListAssignmentsRequest, ListAuditEventsRequest, ListDocumentsRequest, ListLedgerRequest,
+    ListObservationsRequest, ListPlansRequest, ListTasksRequest, ListUnitLoadsRequest,
+    ListUnitsRequest, ListWeakerIndicatorsRequest, Plan, ProgressStatus, Quantity, Report,
+    ReportingSchedule, RevokeTokenRequest, SignReportRequest, Task, UnitRole,
+    UpdateReportingScheduleRequest, UpdateTaskRequest,
     assignments_service_client::AssignmentsServiceClient, audit_service_client::AuditServiceClient,
-    reporting_service_client::ReportingServiceClient, targets_service_client::TargetsServiceClient,
-    token_service_client::TokenServiceClient,
+    ingest_service_client::IngestServiceClient, reporting_service_client::ReportingServiceClient,
+    targets_service_client::TargetsServiceClient, token_service_client::TokenServiceClient,
 };
 use duban_testkit::{SEED_DECOMPOSITION, TestSet, fresh_database};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-use tonic::{Code, service::interceptor::InterceptedService, transport::Channel};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, IsCa, KeyPair,
+    SerialNumber,
+};
+use tonic::{
+    Code,
+    service::interceptor::InterceptedService,
+    transport::{Certificate, Channel, ClientTlsConfig, Identity as TlsIdentity},
+};
 
 /// Key and certificates of one test, in a fresh folder.
 struct Secrets {
     dir: PathBuf,
     key: TokenKey,
+    ca: CertifiedIssuer<'static, KeyPair>,
 }
 
 fn secrets() -> Secrets {
@@ -59,6 +73,7 @@ fn secrets() -> Secrets {
     Secrets {
         key: TokenKey::from_secret(secret.as_bytes()).expect("the key"),
         dir,
+        ca,
     }
 }
 
@@ -737,5 +752,643 @@ async fn the_audit_trail_records_calls_and_reveals_tampering() {
     assert_eq!(cut.seq, targets_head.seq);
     assert!(cut.reason.contains("cut from its end"), "{}", cut.reason);
     pool.close().await;
+    set.stop().await;
+}
+
+/// A plan whose one task targets GDP growth of `target`% and, with `actual`, states the outcome
+/// (recorded as an observation judged against the target).
+fn plan_with_target(
+    issuer: &str,
+    level: &str,
+    source_report: &str,
+    target: f64,
+    actual: Option<f64>,
+) -> CreatePlanRequest {
+    let growth = |value| Quantity {
+        metric: "地区生产总值增长".into(),
+        value,
+        unit: "%".into(),
+        comparator: Comparator::About as i32,
+        ..Default::default()
+    };
+    let mut request = plan(issuer, level, source_report);
+    request.tasks[0].text = format!("地区生产总值增长{target}%左右");
+    request.tasks[0].indicators = vec![Indicator {
+        quantity: Some(growth(target)),
+        ..Default::default()
+    }];
+    request.tasks[0].actuals = actual.into_iter().map(growth).collect();
+    request
+}
+
+/// The first indicator of the first task of `plan` (read as `admin`).
+async fn first_indicator(set: &TestSet, admin: &str, plan: &Plan) -> String {
+    targets(set, admin)
+        .list_tasks(ListTasksRequest {
+            parent: plan.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("the plan's tasks")
+        .into_inner()
+        .tasks
+        .remove(0)
+        .indicators
+        .remove(0)
+        .name
+}
+
+fn belongs_to(name: &str, plan: &Plan) -> bool {
+    name.starts_with(&format!("{}/", plan.name))
+}
+
+#[tokio::test]
+async fn lineage_observations_and_scorecard_stay_within_the_government() {
+    let secrets = secrets();
+    let set = secure_set(&secrets).await;
+    let admin = secrets.token("admin", Role::Admin, "");
+    let city_report = "武汉市2025年《政府工作报告》";
+    let mut created = Vec::new();
+    for request in [
+        plan_with_target("武汉市人民政府办公厅", "市", "", 6.0, Some(6.2)),
+        plan_with_target("武昌区人民政府办公室", "区", city_report, 5.5, Some(5.8)),
+        plan_with_target("江岸区人民政府办公室", "区", city_report, 5.0, None),
+    ] {
+        created.push(
+            targets(&set, &admin)
+                .create_plan(request)
+                .await
+                .expect("an admin creates a plan")
+                .into_inner(),
+        );
+    }
+    let [city, wuchang, jiangan] = &created[..] else {
+        unreachable!("three plans were created")
+    };
+    let wuchang_gdp = first_indicator(&set, &admin, wuchang).await;
+    let jiangan_gdp = first_indicator(&set, &admin, jiangan).await;
+    let city_gdp = first_indicator(&set, &admin, city).await;
+    let district = secrets.token("督查室", Role::Supervisor, "武昌区");
+    let city_supervisor = secrets.token("市督查室", Role::Supervisor, "武汉市");
+
+    // A district's lineage shows its own level only; the city's shows the city and the
+    // districts' decompositions of its report.
+    let lineage = |token: String, name: String| {
+        let set = &set;
+        async move {
+            targets(set, &token)
+                .get_indicator_lineage(GetIndicatorLineageRequest { name })
+                .await
+        }
+    };
+    let own = lineage(district.clone(), wuchang_gdp.clone())
+        .await
+        .expect("its own indicator's lineage")
+        .into_inner();
+    let plans: Vec<_> = own.entries.iter().map(|e| e.plan.as_str()).collect();
+    assert_eq!(
+        plans,
+        [wuchang.name.as_str()],
+        "the city's level is omitted"
+    );
+    assert!(own.entries[0].weaker, "5.5% is below the city's 6%");
+    let whole = lineage(city_supervisor.clone(), city_gdp.clone())
+        .await
+        .expect("the city's lineage")
+        .into_inner();
+    let plans: Vec<_> = whole.entries.iter().map(|e| e.plan.as_str()).collect();
+    assert_eq!(plans.len(), 3, "{plans:?}");
+    assert_eq!(plans[0], city.name);
+    let status = lineage(district.clone(), jiangan_gdp.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert!(status.message().contains("江岸区"), "{}", status.message());
+
+    // Observations: another government's are left out of lists and refused by parent.
+    let observations = |token: String, parent: &str| {
+        let set = &set;
+        let parent = parent.to_string();
+        async move {
+            targets(set, &token)
+                .list_observations(ListObservationsRequest {
+                    parent,
+                    ..Default::default()
+                })
+                .await
+        }
+    };
+    let listed = observations(district.clone(), "plans/-/tasks/-/indicators/-")
+        .await
+        .expect("ListObservations")
+        .into_inner()
+        .observations;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert!(belongs_to(&listed[0].name, wuchang), "{}", listed[0].name);
+    let everyone = observations(admin.clone(), "plans/-/tasks/-/indicators/-")
+        .await
+        .expect("ListObservations")
+        .into_inner()
+        .observations;
+    assert_eq!(everyone.len(), 2, "the city's and 武昌区's outcomes");
+    let status = observations(district.clone(), &city_gdp).await.unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+
+    // Weaker targets pair two levels: the city sees both districts', the district neither
+    // (the level above is not its to read).
+    let weaker = |token: String| {
+        let set = &set;
+        async move {
+            targets(set, &token)
+                .list_weaker_indicators(ListWeakerIndicatorsRequest {
+                    year: 2025,
+                    level: String::new(),
+                })
+                .await
+                .expect("ListWeakerIndicators")
+                .into_inner()
+                .indicators
+        }
+    };
+    let pairs = weaker(city_supervisor.clone()).await;
+    let mut lower: Vec<_> = pairs
+        .iter()
+        .filter_map(|p| p.lower.as_ref().map(|l| l.plan.clone()))
+        .collect();
+    lower.sort();
+    assert_eq!(lower, [wuchang.name.as_str(), jiangan.name.as_str()]);
+    assert!(weaker(district.clone()).await.is_empty());
+
+    // The scorecard counts only the caller's plans, outcomes and missing outcomes alike.
+    let scorecard = |token: String| {
+        let set = &set;
+        async move {
+            targets(set, &token)
+                .get_scorecard(GetScorecardRequest { year: 2025 })
+                .await
+                .expect("GetScorecard")
+                .into_inner()
+        }
+    };
+    let card = scorecard(district).await;
+    let plans: Vec<_> = card.entries.iter().map(|e| e.plan.as_str()).collect();
+    assert_eq!(plans, [wuchang.name.as_str()]);
+    assert_eq!((card.met, card.missed, card.without_outcome), (1, 0, 0));
+    let card = scorecard(admin).await;
+    assert_eq!(card.entries.len(), 2);
+    assert_eq!(
+        (card.met, card.without_outcome),
+        (2, 1),
+        "江岸区 states none"
+    );
+    set.stop().await;
+}
+
+#[tokio::test]
+async fn assignments_ledgers_and_loads_stay_within_the_government() {
+    let secrets = secrets();
+    let set = secure_set(&secrets).await;
+    let admin = secrets.token("admin", Role::Admin, "");
+    let mut created = Vec::new();
+    for issuer in ["武昌区人民政府办公室", "江岸区人民政府办公室"] {
+        created.push(
+            targets(&set, &admin)
+                .create_plan(plan(issuer, "区", "2025年区《政府工作报告》"))
+                .await
+                .expect("an admin creates a plan")
+                .into_inner(),
+        );
+    }
+    let [wuchang, jiangan] = &created[..] else {
+        unreachable!("two plans were created")
+    };
+    // One registry unit answers in both districts' plans.
+    let own = assignment(&set, &admin, &wuchang.name, "区发改局").await;
+    let foreign = assignment(&set, &admin, &jiangan.name, "区发改局").await;
+    let supervisor = secrets.token("督查室", Role::Supervisor, "武昌区");
+    let client =
+        |token: &str| AssignmentsServiceClient::new(as_caller(&set, Service::Assignments, token));
+
+    client(&supervisor)
+        .get_assignment(GetAssignmentRequest { name: own.clone() })
+        .await
+        .expect("its own government's assignment");
+    let status = client(&supervisor)
+        .get_assignment(GetAssignmentRequest {
+            name: foreign.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert!(status.message().contains("江岸区"), "{}", status.message());
+    let listed = client(&supervisor)
+        .list_assignments(ListAssignmentsRequest::default())
+        .await
+        .expect("ListAssignments")
+        .into_inner()
+        .assignments;
+    assert_eq!(
+        listed.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
+        [own.as_str()]
+    );
+
+    // The unit's ledger, read by its own reporter or by the district's supervisor, holds only
+    // the district's items; a deployment-wide admin sees both.
+    let ledger = |token: String| {
+        let client = client(&token);
+        async move {
+            let mut client = client;
+            client
+                .list_ledger(ListLedgerRequest {
+                    unit: "区发改局".into(),
+                    ..Default::default()
+                })
+                .await
+                .expect("ListLedger")
+                .into_inner()
+                .entries
+                .into_iter()
+                .filter_map(|e| e.assignment.map(|a| a.name))
+                .collect::<Vec<_>>()
+        }
+    };
+    let reporter = secrets.token("武昌区发展和改革局", Role::Reporter, "武昌区");
+    assert_eq!(ledger(reporter).await, [own.as_str()]);
+    assert_eq!(ledger(supervisor.clone()).await, [own.as_str()]);
+    assert_eq!(
+        ledger(admin.clone()).await,
+        [own.as_str(), foreign.as_str()]
+    );
+
+    // Loads count the district's plans only; another district's plan is refused by name.
+    let tasks_of = |loads: Vec<duban_proto::v1::UnitLoad>| {
+        loads
+            .into_iter()
+            .find(|l| l.unit_display_name == "武昌区发展和改革局")
+            .map(|l| l.tasks)
+    };
+    let loads = client(&supervisor)
+        .list_unit_loads(ListUnitLoadsRequest::default())
+        .await
+        .expect("ListUnitLoads")
+        .into_inner()
+        .loads;
+    assert_eq!(tasks_of(loads), Some(1));
+    let loads = client(&admin)
+        .list_unit_loads(ListUnitLoadsRequest::default())
+        .await
+        .expect("ListUnitLoads")
+        .into_inner()
+        .loads;
+    assert_eq!(tasks_of(loads), Some(2));
+    let status = client(&supervisor)
+        .list_unit_loads(ListUnitLoadsRequest {
+            plan: jiangan.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let schedule = format!("{}/reportingSchedule", jiangan.name);
+    client(&admin)
+        .update_reporting_schedule(UpdateReportingScheduleRequest {
+            schedule: Some(ReportingSchedule {
+                name: schedule.clone(),
+                rule: "每季度第1个月10日前报送".into(),
+                year: 2025,
+                ..Default::default()
+            }),
+            allow_missing: true,
+            ..Default::default()
+        })
+        .await
+        .expect("an admin sets a schedule");
+    let status = client(&supervisor)
+        .get_reporting_schedule(GetReportingScheduleRequest { name: schedule })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+
+    // The unit registry is shared reference data: open to every government.
+    let units = client(&supervisor)
+        .list_units(ListUnitsRequest::default())
+        .await
+        .expect("ListUnits")
+        .into_inner()
+        .units;
+    assert!(units.iter().any(|u| u.display_name == "武昌区发展和改革局"));
+    set.stop().await;
+}
+
+#[tokio::test]
+async fn documents_are_read_within_the_government() {
+    let secrets = secrets();
+    let set = secure_set(&secrets).await;
+    let admin = secrets.token("admin", Role::Admin, "");
+    let ingest = |token: &str| {
+        IngestServiceClient::new(as_caller(&set, Service::Ingest, token))
+            .max_encoding_message_size(64 * 1024 * 1024)
+    };
+    let seed = std::fs::read_to_string(duban_testkit::seed(SEED_DECOMPOSITION)).expect("the seed");
+    // The same notice as 江岸区's, its city attachment decomposing 武汉市's report by name.
+    let jiangan_notice = seed
+        .replace("武昌区人民政府办公室", "江岸区人民政府办公室")
+        .replace(
+            "2025年市《政府工作报告》目标任务(武昌区)",
+            "2025年《武汉市政府工作报告》目标任务(江岸区)",
+        );
+    let mut documents = Vec::new();
+    for (filename, content) in [("wuchang.txt", seed), ("jiangan.txt", jiangan_notice)] {
+        documents.push(
+            ingest(&admin)
+                .create_document(CreateDocumentRequest {
+                    content: content.into_bytes(),
+                    filename: filename.into(),
+                    request_id: String::new(),
+                })
+                .await
+                .expect("an admin ingests")
+                .into_inner()
+                .name,
+        );
+    }
+    let [wuchang, jiangan] = &documents[..] else {
+        unreachable!("two documents were ingested")
+    };
+    let listed = |token: String| {
+        let mut client = ingest(&token);
+        async move {
+            client
+                .list_documents(ListDocumentsRequest::default())
+                .await
+                .expect("ListDocuments")
+                .into_inner()
+                .documents
+                .into_iter()
+                .map(|d| d.name)
+                .collect::<Vec<_>>()
+        }
+    };
+    let get = |token: String, name: String| {
+        let mut client = ingest(&token);
+        async move { client.get_document(GetDocumentRequest { name }).await }
+    };
+
+    let district = secrets.token("督查室", Role::Supervisor, "武昌区");
+    get(district.clone(), wuchang.clone())
+        .await
+        .expect("its own government's document");
+    let status = get(district.clone(), jiangan.clone()).await.unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert!(
+        status.message().contains("江岸区人民政府办公室 (江岸区)"),
+        "{}",
+        status.message()
+    );
+    assert_eq!(listed(district).await, [wuchang.as_str()]);
+
+    // The city's supervisor reads the notice decomposing the city's report, not the other.
+    let city = secrets.token("市督查室", Role::Supervisor, "武汉市");
+    assert_eq!(listed(city.clone()).await, [jiangan.as_str()]);
+    let status = get(city, wuchang.clone()).await.unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert_eq!(listed(admin).await, [wuchang.as_str(), jiangan.as_str()]);
+    set.stop().await;
+}
+
+/// A client certificate signed by `ca` naming `unit`, `role` and `government`.
+fn client_certificate(
+    ca: &CertifiedIssuer<'static, KeyPair>,
+    unit: &str,
+    role: &str,
+    government: &str,
+    serial: &[u8],
+) -> TlsIdentity {
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.distinguished_name = DistinguishedName::new();
+    params.distinguished_name.push(DnType::CommonName, unit);
+    params
+        .distinguished_name
+        .push(DnType::OrganizationalUnitName, role);
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, government);
+    params.serial_number = Some(SerialNumber::from_slice(serial));
+    let key = KeyPair::generate().expect("a key");
+    let cert = params.signed_by(&key, ca).expect("a client certificate");
+    TlsIdentity::from_pem(cert.pem(), key.serialize_pem())
+}
+
+/// A channel to `service` presenting `certificate`, without a token.
+fn with_certificate(
+    set: &TestSet,
+    secrets: &Secrets,
+    service: Service,
+    certificate: TlsIdentity,
+) -> Channel {
+    let ca = std::fs::read(secrets.dir.join("ca.pem")).expect("the CA");
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(ca))
+        .identity(certificate);
+    duban_kit::peer::channel(&set.stack.url(service), Duration::from_secs(10), Some(tls))
+        .expect("a channel")
+}
+
+#[tokio::test]
+async fn client_certificates_identify_callers() {
+    let secrets = secrets();
+    let mut config = StackConfig::ephemeral(&fresh_database().await);
+    config.security = SecurityConfig {
+        tls_client_ca: Some(secrets.dir.join("ca.pem")),
+        ..secrets.config()
+    };
+    let set = TestSet::start_with(config).await;
+    let admin = secrets.token("admin", Role::Admin, "");
+
+    // The set's own clients present the services' certificate, which names no role.
+    let status = set
+        .targets
+        .clone()
+        .list_plans(list_plans())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert!(
+        status.message().contains("no role (OU)"),
+        "{}",
+        status.message()
+    );
+
+    // A token wins over the certificate; services still deliver to each other, presenting
+    // their certificates and sending their service tokens.
+    let wuchang = targets(&set, &admin)
+        .create_plan(plan(
+            "武昌区人民政府办公室",
+            "区",
+            "2025年区《政府工作报告》",
+        ))
+        .await
+        .expect("an admin's token over mutual TLS")
+        .into_inner();
+    let jiangan = targets(&set, &admin)
+        .create_plan(plan(
+            "江岸区人民政府办公室",
+            "区",
+            "2025年区《政府工作报告》",
+        ))
+        .await
+        .expect("an admin's token over mutual TLS")
+        .into_inner();
+    let content = std::fs::read(duban_testkit::seed(SEED_DECOMPOSITION)).expect("the seed");
+    let document = IngestServiceClient::new(as_caller(&set, Service::Ingest, &admin))
+        .max_encoding_message_size(64 * 1024 * 1024)
+        .create_document(CreateDocumentRequest {
+            content,
+            filename: SEED_DECOMPOSITION.to_string(),
+            request_id: String::new(),
+        })
+        .await
+        .expect("an admin ingests")
+        .into_inner();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let doc = IngestServiceClient::new(as_caller(&set, Service::Ingest, &admin))
+            .get_document(GetDocumentRequest {
+                name: document.name.clone(),
+            })
+            .await
+            .expect("GetDocument")
+            .into_inner();
+        if doc.delivery_state == DeliveryState::Delivered as i32 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not delivered over mutual TLS: {:?} {}",
+            doc.delivery_state,
+            doc.delivery_error
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // A supervisor's certificate reads its government's plans, and only those.
+    let supervisor = |service| {
+        let certificate = client_certificate(
+            &secrets.ca,
+            "督查室",
+            "supervisor",
+            "武昌区",
+            &[0x0a, 0x1b, 0x2c],
+        );
+        with_certificate(&set, &secrets, service, certificate)
+    };
+    let plans = TargetsServiceClient::new(supervisor(Service::Targets))
+        .list_plans(list_plans())
+        .await
+        .expect("a supervisor's certificate lists plans")
+        .into_inner()
+        .plans;
+    assert!(plans.iter().any(|p| p.name == wuchang.name));
+    assert!(
+        plans.iter().all(|p| p.issuer == "武昌区人民政府办公室"),
+        "{plans:?}"
+    );
+    let status = TargetsServiceClient::new(supervisor(Service::Targets))
+        .get_plan(GetPlanRequest {
+            name: jiangan.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+
+    // A reporter's certificate may not call what only supervisors may, and the refusal is
+    // recorded under the certificate's serial.
+    let reporter = client_certificate(&secrets.ca, "units/1", "reporter", "武昌区", &[0x7a, 0x01]);
+    let status = ReportingServiceClient::new(with_certificate(
+        &set,
+        &secrets,
+        Service::Reporting,
+        reporter,
+    ))
+    .get_bulletin(GetBulletinRequest {
+        parent: wuchang.name.clone(),
+        ..Default::default()
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert!(
+        status.message().contains("role reporter may not call"),
+        "{}",
+        status.message()
+    );
+    let trail = AuditServiceClient::new(as_caller(&set, Service::Reporting, &admin))
+        .list_audit_events(ListAuditEventsRequest::default())
+        .await
+        .expect("ListAuditEvents")
+        .into_inner()
+        .events;
+    let refused: Vec<_> = trail
+        .iter()
+        .map(|e| (e.actor.as_str(), e.token_id.as_str(), e.code.as_str()))
+        .collect();
+    assert_eq!(
+        refused,
+        [("units/1@武昌区", "cert:7a01", "PERMISSION_DENIED")]
+    );
+
+    // Revoking the serial, written as openssl prints it, shuts the certificate out: at once
+    // where the list is kept, after a poll elsewhere.
+    TokenServiceClient::new(as_caller(&set, Service::Assignments, &admin))
+        .revoke_token(RevokeTokenRequest {
+            token_id: "cert:0A1B2C".into(),
+            reason: "lost smart card".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("an admin revokes a certificate");
+    let status = AssignmentsServiceClient::new(supervisor(Service::Assignments))
+        .list_units(ListUnitsRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(status.message(), "the client certificate has been revoked");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match TargetsServiceClient::new(supervisor(Service::Targets))
+            .list_plans(list_plans())
+            .await
+        {
+            Err(status) => {
+                assert_eq!(status.code(), Code::Unauthenticated);
+                break;
+            }
+            Ok(_) => assert!(
+                tokio::time::Instant::now() < deadline,
+                "targets never learned of the revocation"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // A certificate from another CA does not get through the handshake.
+    let mut other_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    other_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    other_params
+        .distinguished_name
+        .push(DnType::CommonName, "another deployment's CA");
+    let other_ca =
+        CertifiedIssuer::self_signed(other_params, KeyPair::generate().expect("a CA key"))
+            .expect("another CA");
+    let stranger = client_certificate(&other_ca, "督查室", "supervisor", "武昌区", &[0x01]);
+    let status =
+        TargetsServiceClient::new(with_certificate(&set, &secrets, Service::Targets, stranger))
+            .list_plans(list_plans())
+            .await
+            .unwrap_err();
+    // The server's TLS stack refuses the chain during the handshake, before any gRPC status.
+    assert!(
+        format!("{status:?}").contains("received fatal alert: UnknownCA"),
+        "{status:?}"
+    );
     set.stop().await;
 }

@@ -225,9 +225,10 @@ enum TokenCommand {
         #[arg(long, default_value = "")]
         government: String,
     },
-    /// Revoke a token by its id (admin token required).
+    /// Revoke a token by its id, or a client certificate by its serial (admin token required).
     Revoke {
-        /// The token id printed by `duban token issue`.
+        /// The token id printed by `duban token issue`, or cert:<serial in hex> of a client
+        /// certificate (as `openssl x509 -noout -serial` prints it).
         token_id: String,
         #[arg(long, default_value = "")]
         reason: String,

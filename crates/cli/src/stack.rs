@@ -125,10 +125,16 @@ impl Stack {
             shutdown: CancellationToken::new(),
             task: None,
         };
+        // Assignments starts first but asks targets whose plans are whose, so a targets port given
+        // as 0 is chosen now and taken again by targets, as a restarted service takes its own.
+        let targets_addr = match config.targets_addr {
+            addr if addr.port() == 0 => std::net::TcpListener::bind(addr)?.local_addr()?,
+            addr => addr,
+        };
         let mut stack = Self {
             running: [
                 idle(config.ingest_addr, Service::Ingest),
-                idle(config.targets_addr, Service::Targets),
+                idle(targets_addr, Service::Targets),
                 idle(config.assignments_addr, Service::Assignments),
                 idle(config.reporting_addr, Service::Reporting),
             ],
@@ -210,6 +216,7 @@ impl Stack {
                     duban_assignments::Config {
                         database_url,
                         addr,
+                        targets_url: self.url(Service::Targets),
                         db_connections: 10,
                         units_file: c.units_file.clone(),
                         metrics_addr,

@@ -92,6 +92,7 @@ pub async fn migrate(database_url: String) -> anyhow::Result<()> {
     duban_assignments::Application::migrate(&duban_assignments::Config {
         database_url: database_url.clone(),
         addr: ([127, 0, 0, 1], 0).into(),
+        targets_url: String::new(),
         db_connections: 1,
         security: SecurityConfig::default(),
         units_file: None,

@@ -131,9 +131,12 @@ impl Identity {
 
     /// Whether the caller may change a plan issued by `issuer`: its own government's only.
     pub fn may_change_plan(&self, issuer: &str) -> bool {
-        self.role == Role::Service
-            || self.government.is_empty()
-            || government_of_issuer(issuer) == self.government
+        self.reads_everything() || government_of_issuer(issuer) == self.government
+    }
+
+    /// Whether no government limits the caller: services, and holders without a government.
+    pub fn reads_everything(&self) -> bool {
+        self.role == Role::Service || self.government.is_empty()
     }
 
     /// Whether the caller acts for `unit` (any of its names): a reporter or unit head only for
@@ -143,6 +146,104 @@ impl Identity {
             Role::Reporter | Role::UnitHead => names.any(|name| name == self.unit),
             Role::Supervisor | Role::Admin | Role::Service => true,
         }
+    }
+}
+
+/// What the token id of a caller identified by its client certificate starts with:
+/// "cert:<serial>", so `duban token revoke cert:<serial>` revokes the certificate.
+pub const CERTIFICATE_ID_PREFIX: &str = "cert:";
+
+impl Identity {
+    /// The identity a client certificate stands for, when a call brings no bearer token: subject
+    /// CN = unit, OU = role, O = government (none: the whole deployment, as a token without one),
+    /// token id "cert:<serial>". The TLS handshake has already checked the chain to
+    /// DUBAN_TLS_CLIENT_CA, so only the subject and the validity period are read here.
+    pub fn from_certificate(der: &[u8]) -> Result<Self, TokenError> {
+        use x509_parser::prelude::{FromDer, X509Certificate};
+        let (_, cert) = X509Certificate::from_der(der)
+            .map_err(|e| TokenError(format!("the client certificate cannot be read: {e}")))?;
+        let subject = cert.subject();
+        let refuse = |why: &str| {
+            TokenError(format!(
+                "the client certificate ({subject}) is refused: {why}; its subject must name the \
+                 unit (CN), the role (OU) and optionally the government (O)"
+            ))
+        };
+        let unit = only_one(subject.iter_common_name())
+            .map_err(|e| refuse(&format!("{e} unit (CN)")))?
+            .ok_or_else(|| refuse("no unit (CN)"))?;
+        let role = only_one(subject.iter_organizational_unit())
+            .map_err(|e| refuse(&format!("{e} role (OU)")))?
+            .ok_or_else(|| refuse("no role (OU)"))?;
+        let role = role.parse::<Role>().map_err(|e| refuse(&e))?;
+        // Service identity comes from the tokens the services mint for each peer call; a
+        // certificate claiming it would be a second, longer-lived way to everything.
+        if role == Role::Service {
+            return Err(refuse("role service is carried by service tokens only"));
+        }
+        let government = only_one(subject.iter_organization())
+            .map_err(|e| refuse(&format!("{e} government (O)")))?
+            .unwrap_or_default();
+        if !cert.validity().is_valid() {
+            return Err(TokenError(format!(
+                "the client certificate ({subject}) is outside its validity period"
+            )));
+        }
+        Ok(Self {
+            unit: unit.to_string(),
+            role,
+            government: government.to_string(),
+            token_id: format!(
+                "{CERTIFICATE_ID_PREFIX}{}",
+                serial_hex(&hex::encode(cert.raw_serial()))
+            ),
+        })
+    }
+
+    /// Whether the caller was identified by a client certificate rather than a token.
+    pub fn by_certificate(&self) -> bool {
+        self.token_id.starts_with(CERTIFICATE_ID_PREFIX)
+    }
+}
+
+/// The one text value of a subject attribute, None when absent; Err names what is wrong.
+fn only_one<'a, 'b: 'a>(
+    mut values: impl Iterator<Item = &'a x509_parser::x509::AttributeTypeAndValue<'b>>,
+) -> Result<Option<&'b str>, &'static str> {
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err("more than one");
+    }
+    let text = first.as_str().map_err(|_| "an unreadable")?.trim();
+    if text.is_empty() {
+        return Err("an empty");
+    }
+    Ok(Some(text))
+}
+
+/// A serial number in hex as revocations keep it: lowercase, no colons, no leading zeros.
+fn serial_hex(hex: &str) -> String {
+    let digits: String = hex
+        .chars()
+        .filter(|c| *c != ':')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    match digits.trim_start_matches('0') {
+        "" => "0".to_string(),
+        trimmed => trimmed.to_string(),
+    }
+}
+
+/// The form a token id is revoked in: a certificate's serial however it was copied (openssl
+/// prints `serial=0A1B…`, browsers `0a:1b:…`) becomes the id its holder is known by; token ids
+/// stay as they are.
+pub fn revocation_id(id: &str) -> String {
+    let id = id.trim();
+    match id.strip_prefix(CERTIFICATE_ID_PREFIX) {
+        Some(serial) => format!("{CERTIFICATE_ID_PREFIX}{}", serial_hex(serial)),
+        None => id.to_string(),
     }
 }
 
@@ -179,7 +280,8 @@ impl fmt::Debug for TokenKey {
     }
 }
 
-/// Why a token was refused; the message is what the caller sees with UNAUTHENTICATED.
+/// Why a token or client certificate was refused; the message is what the caller sees with
+/// UNAUTHENTICATED.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenError(pub String);
 
@@ -379,7 +481,11 @@ pub static POLICY: &[Rule] = &[
         Audit::No,
     ),
     rule("/duban.v1.TargetsService/GetScorecard", EVERYONE, Audit::No),
-    // assignments: units and the reporting schedule are the admin's.
+    // assignments: units and the reporting schedule are the admin's. The unit registry is
+    // shared reference data and open to every caller, unscoped: the units carry no government
+    // (one 区发改局 row serves every plan that names it), and their names are published in the
+    // very notices that assign them. What units are assigned is scoped: assignments, ledgers,
+    // loads and schedules show only the plans the caller may read.
     rule("/duban.v1.AssignmentsService/GetUnit", EVERYONE, Audit::No),
     rule(
         "/duban.v1.AssignmentsService/GetAssignment",
@@ -622,6 +728,78 @@ mod tests {
         assert_eq!(government_of_issuer("武汉市人民政府"), "武汉市");
         assert_eq!(government_of_issuer("江岸区政府办公室"), "江岸区");
         assert_eq!(government_of_issuer("某县"), "某县");
+    }
+
+    /// A self-signed certificate with `subject` (type, value) pairs and serial 0x0a1b.
+    fn certificate(subject: &[(rcgen::DnType, &str)]) -> Vec<u8> {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        for (kind, value) in subject {
+            params.distinguished_name.push(kind.clone(), *value);
+        }
+        params.serial_number = Some(rcgen::SerialNumber::from_slice(&[0x0a, 0x1b]));
+        let key = rcgen::KeyPair::generate().expect("a key");
+        params
+            .self_signed(&key)
+            .expect("a certificate")
+            .der()
+            .to_vec()
+    }
+
+    #[test]
+    fn client_certificates_name_unit_role_and_government() {
+        use rcgen::DnType::{CommonName, OrganizationName, OrganizationalUnitName};
+        let der = certificate(&[
+            (CommonName, "units/12"),
+            (OrganizationalUnitName, "reporter"),
+            (OrganizationName, "武昌区"),
+        ]);
+        let identity = Identity::from_certificate(&der).expect("an identity");
+        assert_eq!(
+            identity,
+            Identity {
+                unit: "units/12".into(),
+                role: Role::Reporter,
+                government: "武昌区".into(),
+                token_id: "cert:a1b".into(),
+            }
+        );
+        assert!(identity.by_certificate());
+        // However the serial was copied, it revokes this certificate.
+        for typed in ["cert:0A1B", "cert:0a:1b", " cert:a1b "] {
+            assert_eq!(revocation_id(typed), identity.token_id, "{typed}");
+        }
+        assert_eq!(revocation_id("3f2a0c"), "3f2a0c");
+    }
+
+    #[test]
+    fn client_certificates_without_a_valid_role_are_refused() {
+        use rcgen::DnType::{CommonName, CustomDnType, OrganizationalUnitName};
+        let cases = [
+            (vec![(CommonName, "units/12")], "no role (OU)"),
+            (vec![(OrganizationalUnitName, "reporter")], "no unit (CN)"),
+            (
+                vec![(CommonName, "units/12"), (OrganizationalUnitName, "chief")],
+                "unknown role \"chief\"",
+            ),
+            (
+                vec![(CommonName, "ingest"), (OrganizationalUnitName, "service")],
+                "role service is carried by service tokens only",
+            ),
+            (
+                vec![
+                    (CommonName, "units/12"),
+                    (OrganizationalUnitName, "reporter"),
+                    (CustomDnType(vec![2, 5, 4, 11]), "supervisor"),
+                ],
+                "more than one role (OU)",
+            ),
+        ];
+        for (subject, why) in cases {
+            let err = Identity::from_certificate(&certificate(&subject)).unwrap_err();
+            assert!(err.0.contains(why), "{subject:?}: {err}");
+        }
+        assert!(Identity::from_certificate(b"not DER").is_err());
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! The security layer in front of every service: authenticates the bearer token (an
-//! [`Identity`] in the request's extensions), applies the role policy table, and records the
-//! calls the table marks (and every refused call) in the service's audit trail. A mutation's
-//! event is staged by the handler in its own transaction (see [`audit::record`]); the layer
-//! stages the events of calls that changed nothing (refusals, failures, replays, audited reads).
+//! The security layer in front of every service: authenticates the bearer token or, without
+//! one, the verified client certificate (an [`Identity`] in the request's extensions), applies
+//! the role policy table, and records the calls the table marks (and every refused call) in the
+//! service's audit trail. A mutation's event is staged by the handler in its own transaction
+//! (see [`audit::record`]); the layer stages the events of calls that changed nothing
+//! (refusals, failures, replays, audited reads).
 //!
 //! Without a token key the layer lets everything through (local development) but still
 //! records mutations, as "anonymous".
@@ -17,11 +18,15 @@ use bytes::{Buf, Bytes};
 use http_body_util::BodyExt;
 use sqlx::PgPool;
 use tokio::sync::Notify;
-use tonic::{Code, Status, body::Body};
+use tonic::{
+    Code, Status,
+    body::Body,
+    transport::server::{TcpConnectInfo, TlsConnectInfo},
+};
 
 use crate::{
     audit::{self, Entry, Staging},
-    auth::{self, Audit, Identity, TokenKey},
+    auth::{self, Audit, Identity, TokenError, TokenKey},
     security::Revocations,
 };
 
@@ -72,27 +77,48 @@ enum Admission {
 }
 
 impl Guard {
-    fn admit(&self, method: &str, headers: &http::HeaderMap) -> Admission {
+    fn admit(
+        &self,
+        method: &str,
+        headers: &http::HeaderMap,
+        extensions: &http::Extensions,
+    ) -> Admission {
         let Some(key) = &self.key else {
             return Admission::Open;
         };
         if auth::is_open(method) {
             return Admission::Open;
         }
-        let identity = match bearer(headers) {
-            Err(message) => return Admission::Refused(None, Status::unauthenticated(message)),
-            Ok(token) => match key.identity(token) {
-                Err(err) => {
-                    return Admission::Refused(None, Status::unauthenticated(err.to_string()));
+        // A token wins over the certificate: services present their certificates to peers but
+        // act with the service tokens they send.
+        let verified = match bearer(headers) {
+            Some(Ok(token)) => key.identity(token),
+            Some(Err(message)) => {
+                return Admission::Refused(None, Status::unauthenticated(message));
+            }
+            None => match client_certificate(extensions) {
+                Some(identity) => identity,
+                None => {
+                    return Admission::Refused(
+                        None,
+                        Status::unauthenticated(
+                            "missing credentials: send \"authorization: Bearer <token>\"",
+                        ),
+                    );
                 }
-                Ok(identity) => identity,
             },
         };
+        let identity = match verified {
+            Err(err) => return Admission::Refused(None, Status::unauthenticated(err.to_string())),
+            Ok(identity) => identity,
+        };
         if self.revocations.contains(&identity.token_id) {
-            return Admission::Refused(
-                Some(identity),
-                Status::unauthenticated("the token has been revoked"),
-            );
+            let what = if identity.by_certificate() {
+                "the client certificate has been revoked"
+            } else {
+                "the token has been revoked"
+            };
+            return Admission::Refused(Some(identity), Status::unauthenticated(what));
         }
         match auth::rule_for(method) {
             None => Admission::Refused(
@@ -113,19 +139,29 @@ impl Guard {
     }
 }
 
-fn bearer(headers: &http::HeaderMap) -> Result<&str, &'static str> {
-    let value = headers
-        .get(http::header::AUTHORIZATION)
-        .ok_or("missing credentials: send \"authorization: Bearer <token>\"")?;
-    let value = value
-        .to_str()
-        .map_err(|_| "the authorization header is not ASCII")?;
-    value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or("the authorization header must be \"Bearer <token>\"")
+/// The bearer token of a call, None when it sends no authorization header.
+fn bearer(headers: &http::HeaderMap) -> Option<Result<&str, &'static str>> {
+    let value = headers.get(http::header::AUTHORIZATION)?;
+    let Ok(value) = value.to_str() else {
+        return Some(Err("the authorization header is not ASCII"));
+    };
+    Some(
+        value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or("the authorization header must be \"Bearer <token>\""),
+    )
+}
+
+/// The identity of the client certificate the TLS handshake verified against
+/// DUBAN_TLS_CLIENT_CA; None without mutual TLS.
+fn client_certificate(extensions: &http::Extensions) -> Option<Result<Identity, TokenError>> {
+    let certs = extensions
+        .get::<TlsConnectInfo<TcpConnectInfo>>()?
+        .peer_certs()?;
+    certs.first().map(|leaf| Identity::from_certificate(leaf))
 }
 
 /// Whether a call is recorded: the methods the policy marks, and every refusal.
@@ -164,7 +200,7 @@ where
         let guard = self.guard.clone();
         Box::pin(async move {
             let method = request.uri().path().to_string();
-            let identity = match guard.admit(&method, request.headers()) {
+            let identity = match guard.admit(&method, request.headers(), request.extensions()) {
                 Admission::Open => None,
                 Admission::Allowed(identity) => Some(identity),
                 Admission::Refused(identity, status) => {

@@ -70,6 +70,13 @@ pub fn task(plan: i64, task: i64) -> String {
     format!("plans/{plan}/tasks/{task}")
 }
 
+/// The plan a resource under `plans/{plan}/…` belongs to (a plan, task, indicator or
+/// observation name); None for anything else.
+pub fn plan_of(name: &str) -> Option<i64> {
+    let id = name.strip_prefix("plans/")?.split('/').next()?;
+    id.parse().ok().filter(|id| *id > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +91,12 @@ mod tests {
         assert_eq!(parse_task("task", "plans/3/tasks/9").unwrap(), (3, 9));
         assert!(parse_task("task", "plans/3/tasks/").is_err());
         assert_eq!(task(3, 9), "plans/3/tasks/9");
+        assert_eq!(
+            plan_of("plans/3/tasks/9/indicators/4/observations/2"),
+            Some(3)
+        );
+        assert_eq!(plan_of("plans/3"), Some(3));
+        assert_eq!(plan_of("plans/-/tasks/9"), None);
+        assert_eq!(plan_of("units/3"), None);
     }
 }

@@ -1,32 +1,66 @@
 //! gRPC handlers: validate, call the store, map errors. No rules or SQL here.
 
+use std::collections::HashMap;
+
 use duban_db::idempotency;
-use duban_kit::{auth, list, names};
+use duban_kit::{
+    auth::{self, Identity},
+    list, names,
+};
 use duban_proto::v1::{
     Assignment, CreateAssignmentsRequest, CreateAssignmentsResponse, GetAssignmentRequest,
-    GetReportingScheduleRequest, GetUnitRequest, ListAssignmentsRequest, ListAssignmentsResponse,
-    ListLedgerRequest, ListLedgerResponse, ListUnitLoadsRequest, ListUnitLoadsResponse,
-    ListUnitsRequest, ListUnitsResponse, MergeUnitsRequest, ReportingSchedule, Unit,
-    UpdateReportingScheduleRequest, assignments_service_server::AssignmentsService,
+    GetReportingScheduleRequest, GetUnitRequest, LedgerEntry, ListAssignmentsRequest,
+    ListAssignmentsResponse, ListLedgerRequest, ListLedgerResponse, ListUnitLoadsRequest,
+    ListUnitLoadsResponse, ListUnitsRequest, ListUnitsResponse, MergeUnitsRequest,
+    ReportingSchedule, Unit, UpdateReportingScheduleRequest,
+    assignments_service_server::AssignmentsService,
 };
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
 use crate::{
     domain,
+    plans::{Plans, Readable},
     store::{Store, timestamp},
 };
 
 pub struct Assignments {
     store: Store,
+    plans: Plans,
 }
 
 impl Assignments {
-    pub fn new(pool: PgPool) -> Self {
+    pub fn new(pool: PgPool, plans: Plans) -> Self {
         Self {
             store: Store::new(pool),
+            plans,
         }
     }
+
+    /// Keeps the items whose plan (read from their task name by `task`) `who` may read.
+    async fn keep_readable<T>(
+        &self,
+        who: Option<&Identity>,
+        items: &mut Vec<T>,
+        task: impl Fn(&T) -> &str,
+    ) -> Result<(), Status> {
+        let mut readable = HashMap::new();
+        for item in items.iter() {
+            if let Some(plan) = names::plan_of(task(item))
+                && !readable.contains_key(&plan)
+            {
+                readable.insert(plan, self.plans.may_read(who, plan).await?);
+            }
+        }
+        items.retain(|item| {
+            names::plan_of(task(item)).is_some_and(|plan| readable.get(&plan) == Some(&true))
+        });
+        Ok(())
+    }
+}
+
+fn task_of_entry(entry: &LedgerEntry) -> &str {
+    entry.assignment.as_ref().map_or("", |a| a.task.as_str())
 }
 
 const UNIT_FILTERS: &[&str] = &["provisional", "level", "kind", "display_name"];
@@ -38,8 +72,12 @@ impl AssignmentsService for Assignments {
         &self,
         request: Request<GetAssignmentRequest>,
     ) -> Result<Response<Assignment>, Status> {
-        let id = names::parse("name", &request.get_ref().name, "assignments")?;
-        Ok(Response::new(self.store.get_assignment(id).await?))
+        let name = &request.get_ref().name;
+        let id = names::parse("name", name, "assignments")?;
+        let assignment = self.store.get_assignment(id).await?;
+        let (plan, _) = names::parse_task("task", &assignment.task)?;
+        self.plans.check(auth::caller(&request), plan, name).await?;
+        Ok(Response::new(assignment))
     }
 
     async fn get_unit(&self, request: Request<GetUnitRequest>) -> Result<Response<Unit>, Status> {
@@ -79,14 +117,18 @@ impl AssignmentsService for Assignments {
         &self,
         request: Request<ListAssignmentsRequest>,
     ) -> Result<Response<ListAssignmentsResponse>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         let limit = list::page_size(req.page_size)?;
         let after = list::page_start(&req.page_token, &req.filter)?;
         let terms = list::parse_filter(&req.filter, ASSIGNMENT_FILTERS)?;
-        let assignments = self.store.list_assignments(&terms, after, limit).await?;
+        let mut assignments = self.store.list_assignments(&terms, after, limit).await?;
         let next_page_token = list::next_token(&assignments, limit, &req.filter, |a| {
             names::parse("name", &a.name, "assignments").unwrap_or(0)
         });
+        // Other governments' assignments are left out; a page may come back short.
+        self.keep_readable(who.as_ref(), &mut assignments, |a| &a.task)
+            .await?;
         Ok(Response::new(ListAssignmentsResponse {
             assignments,
             next_page_token,
@@ -104,6 +146,7 @@ impl AssignmentsService for Assignments {
             .get_schedule(plan)
             .await?
             .ok_or_else(|| duban_proto::ApiError::not_found(name.clone()))?;
+        self.plans.check(auth::caller(&request), plan, name).await?;
         Ok(Response::new(domain::schedule_to_proto(
             &schedule,
             Some(timestamp(updated)),
@@ -175,13 +218,19 @@ impl AssignmentsService for Assignments {
                 )));
             }
         }
-        let entries = self.store.ledger(&unit, plan, as_of, after, limit).await?;
+        if let Some(plan) = plan {
+            self.plans.check(who.as_ref(), plan, &req.plan).await?;
+        }
+        let mut entries = self.store.ledger(&unit, plan, as_of, after, limit).await?;
         let next_page_token = list::next_token(&entries, limit, &paging_key, |e| {
             e.assignment
                 .as_ref()
                 .and_then(|a| names::parse("name", &a.name, "assignments").ok())
                 .unwrap_or(0)
         });
+        // A unit may carry tasks of several governments' plans; other governments' are left out.
+        self.keep_readable(who.as_ref(), &mut entries, task_of_entry)
+            .await?;
         Ok(Response::new(ListLedgerResponse {
             unit: Some(unit),
             entries,
@@ -193,12 +242,21 @@ impl AssignmentsService for Assignments {
         &self,
         request: Request<ListUnitLoadsRequest>,
     ) -> Result<Response<ListUnitLoadsResponse>, Status> {
-        let plan = match request.get_ref().plan.as_str() {
-            "" => None,
-            plan => Some(names::parse("plan", plan, "plans")?),
+        let who = auth::caller(&request);
+        let plans = match request.get_ref().plan.as_str() {
+            "" => self.plans.readable(who).await?,
+            name => {
+                let plan = names::parse("plan", name, "plans")?;
+                self.plans.check(who, plan, name).await?;
+                Readable::Only(vec![plan])
+            }
+        };
+        let plans = match &plans {
+            Readable::All => None,
+            Readable::Only(plans) => Some(plans.as_slice()),
         };
         Ok(Response::new(ListUnitLoadsResponse {
-            loads: self.store.unit_loads(plan).await?,
+            loads: self.store.unit_loads(plans).await?,
         }))
     }
 }

@@ -3,15 +3,17 @@
 
 mod domain;
 mod grpc;
+mod plans;
 mod registry;
 mod schedule;
 mod store;
 mod tokens;
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, time::Duration};
 
 use duban_kit::{
     metrics::MetricsAddr,
+    peer,
     security::SecurityConfig,
     server::{MAX_MESSAGE_BYTES, ServerOptions},
     service::{Bound, Spec},
@@ -43,6 +45,13 @@ pub struct Config {
         default_value = "127.0.0.1:50053"
     )]
     pub addr: SocketAddr,
+    /// Where the targets service is found: it knows which government each plan belongs to.
+    #[arg(
+        long,
+        env = "DUBAN_TARGETS_URL",
+        default_value = "http://127.0.0.1:50052"
+    )]
+    pub targets_url: String,
     /// Largest number of database connections this service opens.
     #[arg(long, env = "DUBAN_ASSIGNMENTS_DB_CONNECTIONS", default_value_t = 10)]
     pub db_connections: u32,
@@ -64,6 +73,7 @@ pub struct Config {
 /// A bound, migrated, not yet serving assignments service.
 pub struct Application {
     bound: Bound,
+    targets_url: String,
 }
 
 impl Application {
@@ -93,7 +103,10 @@ impl Application {
             .load_registry(&entries)
             .await
             .map_err(|e| anyhow::anyhow!("loading the unit registry: {e}"))?;
-        Ok(Self { bound })
+        Ok(Self {
+            bound,
+            targets_url: config.targets_url,
+        })
     }
 
     pub async fn migrate(config: &Config) -> anyhow::Result<()> {
@@ -109,8 +122,16 @@ impl Application {
     }
 
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let api = AssignmentsServiceServer::new(grpc::Assignments::new(self.bound.pool.clone()))
-            .max_decoding_message_size(MAX_MESSAGE_BYTES);
+        let targets = peer::connect(
+            &self.targets_url,
+            Duration::from_secs(30),
+            &self.bound.peer_security()?,
+        )?;
+        let api = AssignmentsServiceServer::new(grpc::Assignments::new(
+            self.bound.pool.clone(),
+            plans::Plans::new(targets),
+        ))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
         let revocations = self.bound.revocations();
         let reload = tokio::spawn(tokens::reload_periodically(
             self.bound.pool.clone(),

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use duban_db::{api_error, idempotency};
-use duban_kit::{audit, security::Revocations};
+use duban_kit::{audit, auth, security::Revocations};
 use duban_proto::{
     ApiError,
     v1::{
@@ -92,11 +92,12 @@ impl TokenService for Tokens {
         request: Request<RevokeTokenRequest>,
     ) -> Result<Response<Revocation>, Status> {
         let req = request.into_inner();
-        let token_id = req.token_id.trim();
+        let token_id = auth::revocation_id(&req.token_id);
         if token_id.is_empty() || token_id.len() > 200 {
             return Err(ApiError::invalid(
                 "token_id",
-                "is required: the token id (jti) printed by `duban token issue`, at most 200 bytes",
+                "is required: the token id (jti) printed by `duban token issue`, or cert:<serial> \
+                 of a client certificate, at most 200 bytes",
             )
             .into());
         }
@@ -126,7 +127,7 @@ impl TokenService for Tokens {
              SELECT seq, token_id, reason, revoked_at FROM revoked_tokens WHERE token_id = $1
              LIMIT 1",
         )
-        .bind(token_id)
+        .bind(&token_id)
         .bind(req.reason.trim())
         .bind(expires_at)
         .fetch_one(&mut *tx)

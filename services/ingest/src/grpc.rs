@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use duban_db::idempotency;
-use duban_kit::{list, names, peer};
+use duban_kit::{auth, list, names, peer};
 use duban_proto::{
     ApiError,
     v1::{
@@ -18,11 +18,13 @@ use tonic::{Request, Response, Status};
 use crate::{
     domain,
     metrics::IngestMetrics,
+    owners::Owners,
     store::{NewDocument, Store},
 };
 
 pub struct Ingest {
     store: Store,
+    owners: Owners,
     wake: Arc<Notify>,
     max_document_bytes: usize,
     metrics: IngestMetrics,
@@ -31,12 +33,14 @@ pub struct Ingest {
 impl Ingest {
     pub fn new(
         store: Store,
+        owners: Owners,
         wake: Arc<Notify>,
         max_document_bytes: usize,
         metrics: IngestMetrics,
     ) -> Self {
         Self {
             store,
+            owners,
             wake,
             max_document_bytes,
             metrics,
@@ -121,21 +125,28 @@ impl IngestService for Ingest {
         request: Request<GetDocumentRequest>,
     ) -> Result<Response<Document>, Status> {
         let id = names::parse("name", &request.get_ref().name, "documents")?;
-        Ok(Response::new(self.store.get_document(id).await?))
+        let document = self.store.get_document(id).await?;
+        self.owners.check(auth::caller(&request), &document).await?;
+        Ok(Response::new(document))
     }
 
     async fn list_documents(
         &self,
         request: Request<ListDocumentsRequest>,
     ) -> Result<Response<ListDocumentsResponse>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         let limit = list::page_size(req.page_size)?;
         let after = list::page_start(&req.page_token, &req.filter)?;
         let terms = list::parse_filter(&req.filter, DOCUMENT_FILTERS)?;
-        let documents = self.store.list_documents(&terms, after, limit).await?;
+        let mut documents = self.store.list_documents(&terms, after, limit).await?;
         let next_page_token = list::next_token(&documents, limit, &req.filter, |d| {
             names::parse("name", &d.name, "documents").unwrap_or(0)
         });
+        // Other governments' documents are left out; a page may come back short.
+        self.owners
+            .keep_readable(who.as_ref(), &mut documents)
+            .await?;
         Ok(Response::new(ListDocumentsResponse {
             documents,
             next_page_token,

@@ -6,6 +6,7 @@ mod dispatch;
 mod domain;
 mod grpc;
 mod metrics;
+mod owners;
 mod store;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -130,6 +131,7 @@ impl Application {
         ));
         let api = IngestServiceServer::new(grpc::Ingest::new(
             store,
+            owners::Owners::new(self.bound.pool.clone()),
             wake,
             self.config.max_document_bytes,
             metrics,

@@ -1,6 +1,6 @@
 //! gRPC handlers: validate, call the store, map errors. No rules or SQL here.
 
-use std::sync::Arc;
+use std::{collections::HashSet, sync::Arc};
 
 use duban_db::idempotency;
 use duban_kit::{
@@ -52,12 +52,61 @@ fn check_plan(who: &Identity, plan: &Plan, change: bool) -> Result<(), Status> {
     }
 }
 
+/// The plans a caller may read: reads across plans (tasks, lineages, observations, the
+/// scorecard) keep only what belongs to these.
+enum Readable {
+    All,
+    Only(HashSet<i64>),
+}
+
+impl Readable {
+    fn plan(&self, id: i64) -> bool {
+        match self {
+            Readable::All => true,
+            Readable::Only(plans) => plans.contains(&id),
+        }
+    }
+
+    /// Whether `name` (a plan or anything under it) belongs to a readable plan.
+    fn contains(&self, name: &str) -> bool {
+        match self {
+            Readable::All => true,
+            Readable::Only(_) => names::plan_of(name).is_some_and(|id| self.plan(id)),
+        }
+    }
+}
+
+/// Plans read per page while collecting the readable ones.
+const PLANS_PER_PAGE: i64 = 1000;
+
 impl Targets {
     /// Checks the caller's scope on plan `id`; nothing when the services run open.
     async fn scope(&self, who: Option<&Identity>, id: i64, change: bool) -> Result<(), Status> {
         match who {
             None => Ok(()),
             Some(who) => check_plan(who, &self.store.get_plan(id).await?, change),
+        }
+    }
+
+    /// The plans `who` may read: all of them for services, holders without a government and
+    /// open deployments.
+    async fn readable(&self, who: Option<&Identity>) -> Result<Readable, Status> {
+        let Some(who) = who.filter(|who| !who.reads_everything()) else {
+            return Ok(Readable::All);
+        };
+        let mut readable = HashSet::new();
+        let mut after = None;
+        loop {
+            let page = self.store.list_plans(&[], after, PLANS_PER_PAGE).await?;
+            readable.extend(
+                page.iter()
+                    .filter(|plan| who.may_read_plan(&plan.issuer, &plan.source_report))
+                    .map(plan_id),
+            );
+            if page.len() < PLANS_PER_PAGE as usize {
+                return Ok(Readable::Only(readable));
+            }
+            after = page.last().map(plan_id);
         }
     }
 }
@@ -151,20 +200,9 @@ impl TargetsService for Targets {
         let terms = list::parse_filter(&req.filter, TASK_FILTERS)?;
         let mut tasks = self.store.list_tasks(plan, &terms, after, limit).await?;
         let next_page_token = list::next_token(&tasks, limit, &req.filter, task_id);
-        if let (Some(who), None) = (&who, plan) {
-            // Across plans: keep the tasks of plans the caller may read.
-            let mut readable = std::collections::HashMap::new();
-            for task in &tasks {
-                let (id, _) = names::parse_task("name", &task.name)?;
-                if let std::collections::hash_map::Entry::Vacant(slot) = readable.entry(id) {
-                    let plan = self.store.get_plan(id).await?;
-                    slot.insert(who.may_read_plan(&plan.issuer, &plan.source_report));
-                }
-            }
-            tasks.retain(|task| {
-                names::parse_task("name", &task.name)
-                    .is_ok_and(|(id, _)| readable.get(&id) == Some(&true))
-            });
+        if plan.is_none() {
+            let readable = self.readable(who.as_ref()).await?;
+            tasks.retain(|task| readable.contains(&task.name));
         }
         Ok(Response::new(ListTasksResponse {
             tasks,
@@ -210,15 +248,20 @@ impl TargetsService for Targets {
         &self,
         request: Request<ListObservationsRequest>,
     ) -> Result<Response<ListObservationsResponse>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         let indicator = match req.parent.as_str() {
             "" | "plans/-/tasks/-/indicators/-" => None,
-            parent => Some(names::parse_indicator("parent", parent)?.2),
+            parent => {
+                let (plan, _, indicator) = names::parse_indicator("parent", parent)?;
+                self.scope(who.as_ref(), plan, false).await?;
+                Some(indicator)
+            }
         };
         let limit = list::page_size(req.page_size)?;
         let after = list::page_start(&req.page_token, &req.filter)?;
         let terms = list::parse_filter(&req.filter, OBSERVATION_FILTERS)?;
-        let observations = self
+        let mut observations = self
             .store
             .list_observations(indicator, &terms, after, limit)
             .await?;
@@ -229,6 +272,9 @@ impl TargetsService for Targets {
                 .and_then(|id| id.parse().ok())
                 .unwrap_or(0)
         });
+        // Other governments' observations are left out; a page may come back short.
+        let readable = self.readable(who.as_ref()).await?;
+        observations.retain(|observation| readable.contains(&observation.name));
         Ok(Response::new(ListObservationsResponse {
             observations,
             next_page_token,
@@ -239,6 +285,7 @@ impl TargetsService for Targets {
         &self,
         request: Request<GetIndicatorLineageRequest>,
     ) -> Result<Response<IndicatorLineage>, Status> {
+        let who = auth::caller(&request);
         let name = &request.get_ref().name;
         let (plan, task, indicator) = if name.contains("/indicators/") {
             let (p, t, i) = names::parse_indicator("name", name)?;
@@ -247,18 +294,33 @@ impl TargetsService for Targets {
             let (p, t) = names::parse_task("name", name)?;
             (p, t, None)
         };
-        Ok(Response::new(
-            self.store.lineage(plan, task, indicator).await?,
-        ))
+        self.scope(who, plan, false).await?;
+        let mut lineage = self.store.lineage(plan, task, indicator).await?;
+        // Levels the caller may not read are left out. The `weaker` marks stay as computed on
+        // the whole family: they say how the caller's own targets compare with the level above,
+        // whose report the caller carries out anyway.
+        let readable = self.readable(who).await?;
+        lineage
+            .entries
+            .retain(|entry| readable.contains(&entry.plan));
+        Ok(Response::new(lineage))
     }
 
     async fn list_weaker_indicators(
         &self,
         request: Request<ListWeakerIndicatorsRequest>,
     ) -> Result<Response<ListWeakerIndicatorsResponse>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         domain::validate_year("year", req.year)?;
-        let indicators = self.store.weaker(req.year, &req.level).await?;
+        let mut indicators = self.store.weaker(req.year, &req.level).await?;
+        // A pair shows both levels' targets, so the caller must be able to read both plans.
+        let readable = self.readable(who.as_ref()).await?;
+        indicators.retain(|pair| {
+            [&pair.lower, &pair.upper]
+                .into_iter()
+                .all(|entry| entry.as_ref().is_some_and(|e| readable.contains(&e.plan)))
+        });
         Ok(Response::new(ListWeakerIndicatorsResponse { indicators }))
     }
 
@@ -268,6 +330,11 @@ impl TargetsService for Targets {
     ) -> Result<Response<Scorecard>, Status> {
         let year = request.get_ref().year;
         domain::validate_year("year", year)?;
-        Ok(Response::new(self.store.scorecard(year).await?))
+        let readable = self.readable(auth::caller(&request)).await?;
+        Ok(Response::new(
+            self.store
+                .scorecard(year, |plan| readable.plan(plan))
+                .await?,
+        ))
     }
 }

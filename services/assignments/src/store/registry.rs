@@ -258,7 +258,8 @@ impl Store {
         Ok(entries)
     }
 
-    pub async fn unit_loads(&self, plan: Option<i64>) -> Result<Vec<UnitLoad>, ApiError> {
+    /// Every unit's load over `plans` (all plans when None), heaviest first.
+    pub async fn unit_loads(&self, plans: Option<&[i64]>) -> Result<Vec<UnitLoad>, ApiError> {
         let rows: Vec<LoadRow> = sqlx::query_as(
             "SELECT a.unit_id, u.display_name,
                     count(*) FILTER (WHERE a.role = 'lead') AS lead,
@@ -266,11 +267,11 @@ impl Store {
                     count(*) FILTER (WHERE a.role = 'cooperating') AS cooperating,
                     count(DISTINCT a.task) AS tasks
              FROM assignments a JOIN units u ON u.id = a.unit_id
-             WHERE $1::bigint IS NULL OR a.plan_id = $1
+             WHERE $1::bigint[] IS NULL OR a.plan_id = ANY($1)
              GROUP BY a.unit_id, u.display_name
              ORDER BY tasks DESC, a.unit_id",
         )
-        .bind(plan)
+        .bind(plans)
         .fetch_all(&self.pool)
         .await
         .map_err(api_error)?;

@@ -543,8 +543,13 @@ impl Store {
         Ok(rows.into_iter().map(Observation::from).collect())
     }
 
-    pub async fn scorecard(&self, year: i32) -> Result<Scorecard, ApiError> {
-        let indicators: Vec<FamilyRow> = sqlx::query_as(&format!(
+    /// The scorecard of `year` over the plans `readable` accepts (by plan id).
+    pub async fn scorecard(
+        &self,
+        year: i32,
+        readable: impl Fn(i64) -> bool,
+    ) -> Result<Scorecard, ApiError> {
+        let mut indicators: Vec<FamilyRow> = sqlx::query_as(&format!(
             "SELECT {FAMILY_COLUMNS} FROM indicators i JOIN tasks t ON t.id = i.task_id
              JOIN plans p ON p.id = t.plan_id WHERE i.year = $1 AND t.status = 'active' ORDER BY i.id"
         ))
@@ -552,7 +557,8 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(api_error)?;
-        let outcomes: Vec<ObservationRow> = sqlx::query_as(&format!(
+        indicators.retain(|indicator| readable(indicator.plan_id));
+        let mut outcomes: Vec<ObservationRow> = sqlx::query_as(&format!(
             "SELECT {OBSERVATION_COLUMNS} FROM observations o JOIN tasks t ON t.id = o.task_id
              WHERE o.verdict <> '' AND (o.year = $1 OR o.indicator_id IN
                  (SELECT id FROM indicators WHERE year = $1))
@@ -562,6 +568,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(api_error)?;
+        outcomes.retain(|outcome| readable(outcome.plan_id));
         let texts: Vec<(i64, String)> =
             sqlx::query_as("SELECT id, text FROM tasks WHERE id = ANY($1)")
                 .bind(

@@ -1,0 +1,97 @@
+//! Whose documents are, for the scope of document reads: a document belongs to its issuer's
+//! government, as the plans made from it do, and like those plans a supervisor of the government
+//! whose report a document decomposes reads it too (a city's supervisor reads its districts'
+//! notices decomposing the city's report).
+
+use std::collections::HashMap;
+
+use duban_db::api_error;
+use duban_kit::{
+    auth::{self, Identity},
+    names,
+};
+use duban_proto::{ApiError, v1::Document};
+use sqlx::PgPool;
+use tonic::Status;
+
+#[derive(Clone)]
+pub struct Owners {
+    pool: PgPool,
+}
+
+impl Owners {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The reports the plans of each of `documents` decompose, as extraction found them.
+    async fn source_reports(
+        &self,
+        documents: &[i64],
+    ) -> Result<HashMap<i64, Vec<String>>, ApiError> {
+        let rows: Vec<(i64, Vec<String>)> = sqlx::query_as(
+            "SELECT d.id, coalesce(array_agg(p->>'source_report')
+                        FILTER (WHERE p->>'source_report' <> ''), '{}')
+             FROM documents d LEFT JOIN LATERAL jsonb_array_elements(d.extraction->'plans') p ON true
+             WHERE d.id = ANY($1) GROUP BY d.id",
+        )
+        .bind(documents)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(api_error)?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Keeps the documents `who` may read; all of them for open deployments, services and
+    /// holders without a government.
+    pub async fn keep_readable(
+        &self,
+        who: Option<&Identity>,
+        documents: &mut Vec<Document>,
+    ) -> Result<(), Status> {
+        let Some(who) = who.filter(|who| !who.reads_everything()) else {
+            return Ok(());
+        };
+        let ids: Vec<i64> = documents.iter().filter_map(id).collect();
+        let reports = self.source_reports(&ids).await?;
+        documents.retain(|document| {
+            let reports = id(document).and_then(|id| reports.get(&id));
+            may_read(who, document, reports.map_or(&[], Vec::as_slice))
+        });
+        Ok(())
+    }
+
+    /// PERMISSION_DENIED unless `who` may read `document`.
+    pub async fn check(&self, who: Option<&Identity>, document: &Document) -> Result<(), Status> {
+        let Some(who) = who.filter(|who| !who.reads_everything()) else {
+            return Ok(());
+        };
+        let reports = match id(document) {
+            Some(id) => self.source_reports(&[id]).await?.remove(&id),
+            None => None,
+        };
+        if may_read(who, document, reports.as_deref().unwrap_or_default()) {
+            return Ok(());
+        }
+        Err(auth::denied(format!(
+            "{} was issued by {} ({}); a {} of {} may not read it",
+            document.name,
+            document.issuer,
+            auth::government_of_issuer(&document.issuer),
+            who.role,
+            who.government
+        )))
+    }
+}
+
+fn id(document: &Document) -> Option<i64> {
+    names::parse("name", &document.name, "documents").ok()
+}
+
+/// The rule of plans applied to a document: readable when any plan made from it would be.
+fn may_read(who: &Identity, document: &Document, source_reports: &[String]) -> bool {
+    who.may_read_plan(&document.issuer, "")
+        || source_reports
+            .iter()
+            .any(|report| who.may_read_plan(&document.issuer, report))
+}
