@@ -129,9 +129,10 @@ impl Application {
             metrics.clone(),
             shutdown.clone(),
         ));
+        let owners = owners::Owners::new(store.clone());
         let api = IngestServiceServer::new(grpc::Ingest::new(
             store,
-            owners::Owners::new(self.bound.pool.clone()),
+            owners,
             wake,
             self.config.max_document_bytes,
             metrics,

@@ -1,45 +1,25 @@
 //! Whose documents are, for the scope of document reads: a document belongs to its issuer's
 //! government, as the plans made from it do, and like those plans a supervisor of the government
 //! whose report a document decomposes reads it too (a city's supervisor reads its districts'
-//! notices decomposing the city's report).
+//! notices decomposing the city's report). The rule is here; its query is in the store.
 
-use std::collections::HashMap;
-
-use duban_db::api_error;
 use duban_kit::{
     auth::{self, Identity},
     names,
 };
-use duban_proto::{ApiError, v1::Document};
-use sqlx::PgPool;
+use duban_proto::v1::Document;
 use tonic::Status;
+
+use crate::store::Store;
 
 #[derive(Clone)]
 pub struct Owners {
-    pool: PgPool,
+    store: Store,
 }
 
 impl Owners {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
-    }
-
-    /// The reports the plans of each of `documents` decompose, as extraction found them.
-    async fn source_reports(
-        &self,
-        documents: &[i64],
-    ) -> Result<HashMap<i64, Vec<String>>, ApiError> {
-        let rows: Vec<(i64, Vec<String>)> = sqlx::query_as(
-            "SELECT d.id, coalesce(array_agg(p->>'source_report')
-                        FILTER (WHERE p->>'source_report' <> ''), '{}')
-             FROM documents d LEFT JOIN LATERAL jsonb_array_elements(d.extraction->'plans') p ON true
-             WHERE d.id = ANY($1) GROUP BY d.id",
-        )
-        .bind(documents)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(api_error)?;
-        Ok(rows.into_iter().collect())
+    pub fn new(store: Store) -> Self {
+        Self { store }
     }
 
     /// Keeps the documents `who` may read; all of them for open deployments, services and
@@ -53,7 +33,7 @@ impl Owners {
             return Ok(());
         };
         let ids: Vec<i64> = documents.iter().filter_map(id).collect();
-        let reports = self.source_reports(&ids).await?;
+        let reports = self.store.source_reports(&ids).await?;
         documents.retain(|document| {
             let reports = id(document).and_then(|id| reports.get(&id));
             may_read(who, document, reports.map_or(&[], Vec::as_slice))
@@ -67,7 +47,7 @@ impl Owners {
             return Ok(());
         };
         let reports = match id(document) {
-            Some(id) => self.source_reports(&[id]).await?.remove(&id),
+            Some(id) => self.store.source_reports(&[id]).await?.remove(&id),
             None => None,
         };
         if may_read(who, document, reports.as_deref().unwrap_or_default()) {

@@ -126,6 +126,24 @@ pub struct Store {
 }
 
 impl Store {
+    /// The reports the plans of each of `documents` decompose, as extraction found them.
+    pub async fn source_reports(
+        &self,
+        documents: &[i64],
+    ) -> Result<HashMap<i64, Vec<String>>, ApiError> {
+        let rows: Vec<(i64, Vec<String>)> = sqlx::query_as(
+            "SELECT d.id, coalesce(array_agg(p->>'source_report')
+                        FILTER (WHERE p->>'source_report' <> ''), '{}')
+             FROM documents d LEFT JOIN LATERAL jsonb_array_elements(d.extraction->'plans') p ON true
+             WHERE d.id = ANY($1) GROUP BY d.id",
+        )
+        .bind(documents)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(api_error)?;
+        Ok(rows.into_iter().collect())
+    }
+
     pub fn new(pool: PgPool) -> Self {
         Self { pool }
     }
