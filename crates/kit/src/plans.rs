@@ -1,21 +1,24 @@
-//! Whose plans the assignments belong to. The targets service keeps the plans and their issuers;
-//! this service asks it (as a service) when a caller with a government reads assignments, ledgers,
-//! loads or schedules, and remembers the answers: a plan's issuer and source report never change.
+//! Whose plans things belong to, for services that know plans only by name. The targets service
+//! keeps the plans and their issuers; a service asks it (as a service) when a caller with a
+//! government touches something of a plan, and remembers the answer: a plan's issuer and source
+//! report never change once it exists. A plan targets does not know is not remembered, since it
+//! may be created later.
 
 use std::{
     collections::HashMap,
     sync::{PoisonError, RwLock},
 };
 
-use duban_kit::{
-    auth::{self, Identity},
-    names,
-    peer::PeerChannel,
-};
 use duban_proto::v1::{
     GetPlanRequest, ListPlansRequest, Plan, targets_service_client::TargetsServiceClient,
 };
 use tonic::{Code, Status};
+
+use crate::{
+    auth::{self, Identity},
+    names,
+    peer::PeerChannel,
+};
 
 /// What the scope rules need of a plan.
 #[derive(Clone)]
@@ -33,16 +36,39 @@ impl From<&Plan> for Owner {
     }
 }
 
-pub struct Plans {
-    targets: TargetsServiceClient<PeerChannel>,
-    /// None: targets does not know the plan (an assignment made for a task that does not exist).
-    known: RwLock<HashMap<i64, Option<Owner>>>,
+/// What a call does with a plan's things: a city's supervisor reads its districts'
+/// decompositions of the city's report but changes only its own government's plans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Change,
+}
+
+impl Access {
+    fn verb(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Change => "change",
+        }
+    }
+
+    fn allows(self, who: &Identity, owner: &Owner) -> bool {
+        match self {
+            Access::Read => who.may_read_plan(&owner.issuer, &owner.source_report),
+            Access::Change => who.may_change_plan(&owner.issuer),
+        }
+    }
 }
 
 /// The plans a caller may read, as far as it has asked.
 pub enum Readable {
     All,
     Only(Vec<i64>),
+}
+
+pub struct Plans {
+    targets: TargetsServiceClient<PeerChannel>,
+    known: RwLock<HashMap<i64, Owner>>,
 }
 
 fn unavailable(status: &Status) -> Status {
@@ -57,6 +83,12 @@ fn unavailable(status: &Status) -> Status {
     }
 }
 
+/// The caller when a government limits it; None for open deployments (no caller), services and
+/// holders without a government, which reach every plan.
+fn limited(who: Option<&Identity>) -> Option<&Identity> {
+    who.filter(|who| !who.reads_everything())
+}
+
 impl Plans {
     pub fn new(targets: PeerChannel) -> Self {
         Self {
@@ -65,6 +97,7 @@ impl Plans {
         }
     }
 
+    /// Issuer and source report of plan `plan`; None when targets does not know it.
     async fn owner(&self, plan: i64) -> Result<Option<Owner>, Status> {
         if let Some(owner) = self
             .known
@@ -72,7 +105,7 @@ impl Plans {
             .unwrap_or_else(PoisonError::into_inner)
             .get(&plan)
         {
-            return Ok(owner.clone());
+            return Ok(Some(owner.clone()));
         }
         let owner = match self
             .targets
@@ -82,61 +115,77 @@ impl Plans {
             })
             .await
         {
-            Ok(found) => Some(Owner::from(found.get_ref())),
-            Err(status) if status.code() == Code::NotFound => None,
+            Ok(found) => Owner::from(found.get_ref()),
+            Err(status) if status.code() == Code::NotFound => return Ok(None),
             Err(status) => return Err(unavailable(&status)),
         };
         self.known
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(plan, owner.clone());
-        Ok(owner)
+        Ok(Some(owner))
     }
 
-    /// Whether `who` may read plan `plan`; open deployments (no caller) read everything.
-    pub async fn may_read(&self, who: Option<&Identity>, plan: i64) -> Result<bool, Status> {
-        match who {
-            None => Ok(true),
-            Some(who) if who.reads_everything() => Ok(true),
-            Some(who) => Ok(self
-                .owner(plan)
-                .await?
-                .is_some_and(|o| who.may_read_plan(&o.issuer, &o.source_report))),
-        }
-    }
-
-    /// PERMISSION_DENIED unless `who` may read plan `plan`, naming `resource` (something of
-    /// that plan) and why.
+    /// PERMISSION_DENIED unless `who` may read (or change) plan `plan`, naming `resource`
+    /// (something of that plan) and why.
     pub async fn check(
         &self,
         who: Option<&Identity>,
         plan: i64,
         resource: &str,
+        access: Access,
     ) -> Result<(), Status> {
-        let Some(who) = who else {
+        let Some(who) = limited(who) else {
             return Ok(());
         };
-        if self.may_read(Some(who), plan).await? {
+        let owner = self.owner(plan).await?;
+        if owner.as_ref().is_some_and(|o| access.allows(who, o)) {
             return Ok(());
         }
-        let owner = self.owner(plan).await?;
         let plan = names::plan(plan);
-        let (role, government) = (who.role, &who.government);
+        let (role, government, verb) = (who.role, &who.government, access.verb());
         Err(auth::denied(match owner {
             Some(owner) => format!(
-                "{resource} belongs to {plan} of {}; a {role} of {government} may not read it",
+                "{resource} belongs to {plan} of {}; a {role} of {government} may not {verb} it",
                 auth::government_of_issuer(&owner.issuer)
             ),
             None => format!(
                 "{resource} belongs to {plan}, which the targets service does not know; a {role} \
-                 of {government} may not read it"
+                 of {government} may not {verb} it"
             ),
         }))
     }
 
+    /// Keeps the items `who` may read: those whose `name` (a plan or anything under
+    /// "plans/{plan}/…") belongs to a readable plan. An item of no plan is kept only for callers
+    /// nothing limits.
+    pub async fn keep_readable<T>(
+        &self,
+        who: Option<&Identity>,
+        items: &mut Vec<T>,
+        name: impl Fn(&T) -> &str,
+    ) -> Result<(), Status> {
+        let Some(who) = limited(who) else {
+            return Ok(());
+        };
+        let mut readable = HashMap::new();
+        for item in items.iter() {
+            if let Some(plan) = names::plan_of(name(item))
+                && !readable.contains_key(&plan)
+            {
+                let owner = self.owner(plan).await?;
+                readable.insert(plan, owner.is_some_and(|o| Access::Read.allows(who, &o)));
+            }
+        }
+        items.retain(|item| {
+            names::plan_of(name(item)).is_some_and(|plan| readable.get(&plan) == Some(&true))
+        });
+        Ok(())
+    }
+
     /// The plans `who` may read among every plan targets keeps.
     pub async fn readable(&self, who: Option<&Identity>) -> Result<Readable, Status> {
-        let Some(who) = who.filter(|who| !who.reads_everything()) else {
+        let Some(who) = limited(who) else {
             return Ok(Readable::All);
         };
         let mut readable = Vec::new();
@@ -159,10 +208,11 @@ impl Plans {
                     let Ok(id) = names::parse("name", &plan.name, "plans") else {
                         continue;
                     };
-                    known.insert(id, Some(Owner::from(plan)));
-                    if who.may_read_plan(&plan.issuer, &plan.source_report) {
+                    let owner = Owner::from(plan);
+                    if Access::Read.allows(who, &owner) {
                         readable.push(id);
                     }
+                    known.insert(id, owner);
                 }
             }
             if page.next_page_token.is_empty() {
