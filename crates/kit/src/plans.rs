@@ -9,8 +9,9 @@ use std::{
     sync::{PoisonError, RwLock},
 };
 
-use duban_proto::v1::{
-    GetPlanRequest, ListPlansRequest, Plan, targets_service_client::TargetsServiceClient,
+use duban_proto::{
+    ApiError,
+    v1::{GetPlanRequest, ListPlansRequest, Plan, targets_service_client::TargetsServiceClient},
 };
 use tonic::{Code, Status};
 
@@ -154,6 +155,33 @@ impl Plans {
                  of {government} may not {verb} it"
             ),
         }))
+    }
+
+    /// PERMISSION_DENIED unless `who` may read (or change) plan `plan` itself, saying why;
+    /// NOT_FOUND when targets does not know it.
+    pub async fn check_plan(
+        &self,
+        who: Option<&Identity>,
+        plan: i64,
+        access: Access,
+    ) -> Result<(), Status> {
+        let Some(who) = limited(who) else {
+            return Ok(());
+        };
+        let name = names::plan(plan);
+        let Some(owner) = self.owner(plan).await? else {
+            return Err(ApiError::not_found(name).into());
+        };
+        if access.allows(who, &owner) {
+            return Ok(());
+        }
+        Err(auth::denied(format!(
+            "{name} belongs to {}; a {} of {} may not {} it",
+            auth::government_of_issuer(&owner.issuer),
+            who.role,
+            who.government,
+            access.verb()
+        )))
     }
 
     /// Keeps the items `who` may read: those whose `name` (a plan or anything under
