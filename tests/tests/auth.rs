@@ -14,15 +14,19 @@ use duban_kit::{
     security::SecurityConfig,
 };
 use duban_proto::v1::{
-    Actor, AssignmentInput, Comparator, CreateAssignmentsRequest, CreateDocumentRequest,
-    CreatePlanRequest, CreateReportRequest, DeliveryState, GetAssignmentRequest,
-    GetBulletinRequest, GetDocumentRequest, GetIndicatorLineageRequest, GetPlanRequest,
-    GetReportRequest, GetReportingScheduleRequest, GetScorecardRequest, Indicator,
-    ListAssignmentsRequest, ListAuditEventsRequest, ListDocumentsRequest, ListLedgerRequest,
-    ListObservationsRequest, ListPlansRequest, ListTasksRequest, ListUnitLoadsRequest,
-    ListUnitsRequest, ListWeakerIndicatorsRequest, Plan, ProgressStatus, Quantity, Report,
-    ReportingSchedule, RevokeTokenRequest, SignReportRequest, Task, UnitRole,
-    UpdateReportingScheduleRequest, UpdateTaskRequest,
+    AcceptReportRequest, Actor, Assignment, AssignmentInput, BulletinFormat, Comparator,
+    CreateAssignmentsRequest, CreateDocumentRequest, CreateEvidenceRequest, CreateExtensionRequest,
+    CreatePlanRequest, CreateReportRequest, DecideExtensionRequest, DeliveryState, Evidence,
+    Extension, GetAggregatesRequest, GetAssignmentRequest, GetBulletinRequest, GetDocumentRequest,
+    GetEvidenceRequest, GetIndicatorLineageRequest, GetPlanRequest, GetReportRequest,
+    GetReportingScheduleRequest, GetScorecardRequest, GetSupervisionSettingsRequest, Indicator,
+    ListAssignmentsRequest, ListAuditEventsRequest, ListDocumentsRequest, ListExtensionsRequest,
+    ListLedgerRequest, ListLightsRequest, ListObservationsRequest, ListOverdueItemsRequest,
+    ListPlansRequest, ListReportVersionsRequest, ListReportsRequest, ListTasksRequest,
+    ListUnitLoadsRequest, ListUnitsRequest, ListWeakerIndicatorsRequest, Plan, ProgressStatus,
+    Quantity, Report, ReportingSchedule, RevokeTokenRequest, SignReportRequest,
+    SubmitReportRequest, SubscribeEventsRequest, SupervisionSettings, Task, UnitRole,
+    UpdateReportingScheduleRequest, UpdateSupervisionSettingsRequest, UpdateTaskRequest,
     assignments_service_client::AssignmentsServiceClient, audit_service_client::AuditServiceClient,
     ingest_service_client::IngestServiceClient, reporting_service_client::ReportingServiceClient,
     targets_service_client::TargetsServiceClient, token_service_client::TokenServiceClient,
@@ -32,6 +36,7 @@ use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, IsCa, KeyPair,
     SerialNumber,
 };
+use tokio_stream::StreamExt;
 use tonic::{
     Code,
     service::interceptor::InterceptedService,
@@ -137,7 +142,7 @@ fn plan(issuer: &str, level: &str, source_report: &str) -> CreatePlanRequest {
 }
 
 /// Assigns the first task of `plan` to `unit` (as `admin`): what a report is filed on.
-async fn assignment(set: &TestSet, admin: &str, plan: &str, unit: &str) -> String {
+async fn assignment(set: &TestSet, admin: &str, plan: &str, unit: &str) -> Assignment {
     let task = targets(set, admin)
         .list_tasks(ListTasksRequest {
             parent: plan.to_string(),
@@ -163,7 +168,6 @@ async fn assignment(set: &TestSet, admin: &str, plan: &str, unit: &str) -> Strin
         .into_inner()
         .assignments
         .remove(0)
-        .name
 }
 
 fn report(assignment: &str) -> CreateReportRequest {
@@ -174,6 +178,17 @@ fn report(assignment: &str) -> CreateReportRequest {
             status: ProgressStatus::OnPace as i32,
             progress: "按序时推进".into(),
             ..Default::default()
+        }),
+        request_id: String::new(),
+    }
+}
+
+fn sign(name: &str) -> SignReportRequest {
+    SignReportRequest {
+        name: name.to_string(),
+        signer: Some(Actor {
+            name: "张明".into(),
+            role: "局长".into(),
         }),
         request_id: String::new(),
     }
@@ -421,7 +436,9 @@ async fn roles_and_scopes_are_enforced() {
     assert_eq!(status.code(), Code::PermissionDenied);
 
     // An admin cannot do a reporter's work; a reporter can.
-    let assigned = assignment(&set, &admin_wuchang, &wuchang.name, "区发改局").await;
+    let assigned = assignment(&set, &admin_wuchang, &wuchang.name, "区发改局")
+        .await
+        .name;
     let status = ReportingServiceClient::new(as_caller(&set, Service::Reporting, &admin_wuchang))
         .create_report(report(&assigned))
         .await
@@ -452,14 +469,6 @@ async fn roles_and_scopes_are_enforced() {
         "{}",
         status.message()
     );
-    let sign = |name: &str| SignReportRequest {
-        name: name.to_string(),
-        signer: Some(Actor {
-            name: "张明".into(),
-            role: "局长".into(),
-        }),
-        request_id: String::new(),
-    };
     let other_head = secrets.token("units/2", Role::UnitHead, "武昌区");
     let status = ReportingServiceClient::new(as_caller(&set, Service::Reporting, &other_head))
         .sign_report(sign(&drafted.name))
@@ -539,7 +548,7 @@ async fn the_audit_trail_records_calls_and_reveals_tampering() {
         .create_plan(plan("武昌区人民政府办公室", "区", "报告"))
         .await
         .unwrap_err();
-    let assigned = assignment(&set, &admin, "plans/1", "区发改局").await;
+    let assigned = assignment(&set, &admin, "plans/1", "区发改局").await.name;
     let created = ReportingServiceClient::new(as_caller(&set, Service::Reporting, &reporter))
         .create_report(report(&assigned))
         .await
@@ -963,8 +972,12 @@ async fn assignments_ledgers_and_loads_stay_within_the_government() {
         unreachable!("two plans were created")
     };
     // One registry unit answers in both districts' plans.
-    let own = assignment(&set, &admin, &wuchang.name, "区发改局").await;
-    let foreign = assignment(&set, &admin, &jiangan.name, "区发改局").await;
+    let own = assignment(&set, &admin, &wuchang.name, "区发改局")
+        .await
+        .name;
+    let foreign = assignment(&set, &admin, &jiangan.name, "区发改局")
+        .await
+        .name;
     let supervisor = secrets.token("督查室", Role::Supervisor, "武昌区");
     let client =
         |token: &str| AssignmentsServiceClient::new(as_caller(&set, Service::Assignments, token));
@@ -1152,6 +1165,511 @@ async fn documents_are_read_within_the_government() {
     let status = get(city, wuchang.clone()).await.unwrap_err();
     assert_eq!(status.code(), Code::PermissionDenied);
     assert_eq!(listed(admin).await, [wuchang.as_str(), jiangan.as_str()]);
+    set.stop().await;
+}
+
+fn reporting(set: &TestSet, token: &str) -> ReportingServiceClient<Authed> {
+    ReportingServiceClient::new(as_caller(set, Service::Reporting, token))
+}
+
+/// Plans of 武昌区 and 江岸区, in that order, both decomposing `source_report`.
+async fn district_plans(set: &TestSet, admin: &str, source_report: &str) -> (Plan, Plan) {
+    let mut created = Vec::new();
+    for issuer in ["武昌区人民政府办公室", "江岸区人民政府办公室"] {
+        created.push(
+            targets(set, admin)
+                .create_plan(plan(issuer, "区", source_report))
+                .await
+                .expect("an admin creates a plan")
+                .into_inner(),
+        );
+    }
+    let jiangan = created.pop().expect("two plans");
+    let wuchang = created.pop().expect("two plans");
+    (wuchang, jiangan)
+}
+
+/// A 2025Q2 report on `assignment`, drafted by the holder of `token`.
+async fn draft(set: &TestSet, token: &str, assignment: &str) -> Report {
+    reporting(set, token)
+        .create_report(report(assignment))
+        .await
+        .expect("a reporter drafts on its own unit's assignment")
+        .into_inner()
+}
+
+fn extension(assignment: &str) -> CreateExtensionRequest {
+    CreateExtensionRequest {
+        extension: Some(Extension {
+            assignment: assignment.to_string(),
+            period: "2025Q2".into(),
+            requested_due_date: "2025-08-10".into(),
+            reason: "项目资金未到位".into(),
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    }
+}
+
+async fn request_extension(set: &TestSet, token: &str, assignment: &str) -> String {
+    reporting(set, token)
+        .create_extension(extension(assignment))
+        .await
+        .expect("a unit asks for more time on its own assignment")
+        .into_inner()
+        .name
+}
+
+fn office() -> Actor {
+    Actor {
+        name: "李华".into(),
+        role: "督查室主任".into(),
+    }
+}
+
+fn decide(name: &str) -> DecideExtensionRequest {
+    DecideExtensionRequest {
+        name: name.to_string(),
+        approve: true,
+        decider: Some(office()),
+        reason: "同意".into(),
+        request_id: String::new(),
+    }
+}
+
+fn settings(plan: &Plan) -> UpdateSupervisionSettingsRequest {
+    UpdateSupervisionSettingsRequest {
+        settings: Some(SupervisionSettings {
+            name: format!("{}/supervisionSettings", plan.name),
+            red_after_overdue_days: 5,
+            red_after_behind_periods: 1,
+            pace_tolerance_percent: 10,
+        }),
+        request_id: String::new(),
+    }
+}
+
+fn bulletin(plan: &Plan) -> GetBulletinRequest {
+    GetBulletinRequest {
+        parent: plan.name.clone(),
+        period: "2025Q2".into(),
+        format: BulletinFormat::Markdown as i32,
+        ..Default::default()
+    }
+}
+
+/// The names of the reports the holder of `token` lists, every page followed.
+async fn listed_reports(set: &TestSet, token: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = reporting(set, token)
+            .list_reports(ListReportsRequest {
+                page_token,
+                ..Default::default()
+            })
+            .await
+            .expect("ListReports")
+            .into_inner();
+        names.extend(page.reports.into_iter().map(|r| r.name));
+        if page.next_page_token.is_empty() {
+            return names;
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+async fn listed_extensions(set: &TestSet, token: &str) -> Vec<String> {
+    reporting(set, token)
+        .list_extensions(ListExtensionsRequest::default())
+        .await
+        .expect("ListExtensions")
+        .into_inner()
+        .extensions
+        .into_iter()
+        .map(|e| e.name)
+        .collect()
+}
+
+fn assert_denied(status: &tonic::Status, says: &str) {
+    assert_eq!(
+        status.code(),
+        Code::PermissionDenied,
+        "{}",
+        status.message()
+    );
+    assert!(status.message().contains(says), "{}", status.message());
+}
+
+#[tokio::test]
+async fn units_see_only_their_own_reports_within_the_government() {
+    let secrets = secrets();
+    let set = secure_set(&secrets).await;
+    let admin = secrets.token("admin", Role::Admin, "");
+    let (wuchang, jiangan) = district_plans(&set, &admin, "2025年区《政府工作报告》").await;
+    // One registry unit, 区发改局, answers in both districts' plans; 区财政局 in 武昌区's too.
+    let own = assignment(&set, &admin, &wuchang.name, "区发改局").await;
+    let other = assignment(&set, &admin, &wuchang.name, "区财政局").await;
+    let abroad = assignment(&set, &admin, &jiangan.name, "区发改局").await;
+    assert_eq!(own.unit, abroad.unit);
+    let reporter = secrets.token(&own.unit, Role::Reporter, "武昌区");
+    let other_reporter = secrets.token(&other.unit, Role::Reporter, "武昌区");
+    let jiangan_reporter = secrets.token(&abroad.unit, Role::Reporter, "江岸区");
+    let mine = draft(&set, &reporter, &own.name).await.name;
+    let theirs = draft(&set, &other_reporter, &other.name).await.name;
+    let jiangan_report = draft(&set, &jiangan_reporter, &abroad.name).await.name;
+
+    // A unit lists its own reports of its own government only, whichever of its names its
+    // token carries; the district's supervisor lists both units'.
+    assert_eq!(listed_reports(&set, &reporter).await, [mine.as_str()]);
+    let head = secrets.token(&own.unit_display_name, Role::UnitHead, "武昌区");
+    assert_eq!(listed_reports(&set, &head).await, [mine.as_str()]);
+    assert_eq!(
+        listed_reports(&set, &jiangan_reporter).await,
+        [jiangan_report.as_str()]
+    );
+    let supervisor = secrets.token("督查室", Role::Supervisor, "武昌区");
+    assert_eq!(
+        listed_reports(&set, &supervisor).await,
+        [mine.as_str(), theirs.as_str()]
+    );
+    // The same unit working for another government does not reach the report by name.
+    let status = reporting(&set, &jiangan_reporter)
+        .get_report(GetReportRequest { name: mine.clone() })
+        .await
+        .unwrap_err();
+    assert_denied(&status, "of 武昌区; a reporter of 江岸区 may not read it");
+
+    // Versions and evidence are the unit's own too.
+    let evidence = reporting(&set, &reporter)
+        .create_evidence(CreateEvidenceRequest {
+            parent: mine.clone(),
+            evidence: Some(Evidence {
+                filename: "台账.txt".into(),
+                content: "新增市场主体1052户".as_bytes().to_vec(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("a reporter attaches evidence to its own draft")
+        .into_inner()
+        .name;
+    let get_evidence = GetEvidenceRequest {
+        name: evidence.clone(),
+    };
+    reporting(&set, &head)
+        .get_evidence(get_evidence.clone())
+        .await
+        .expect("the unit's head reads its evidence");
+    let status = reporting(&set, &other_reporter)
+        .get_evidence(get_evidence)
+        .await
+        .unwrap_err();
+    assert_denied(&status, &format!("acts for {}, not for", other.unit));
+    let versions = ListReportVersionsRequest {
+        parent: mine.clone(),
+        ..Default::default()
+    };
+    let own_versions = reporting(&set, &reporter)
+        .list_report_versions(versions.clone())
+        .await
+        .expect("own report's versions")
+        .into_inner()
+        .versions;
+    assert!(!own_versions.is_empty());
+    let status = reporting(&set, &other_reporter)
+        .list_report_versions(versions)
+        .await
+        .unwrap_err();
+    assert_denied(&status, &format!("acts for {}, not for", other.unit));
+
+    // Extensions: each unit lists its own requests, of its own government.
+    let requested = request_extension(&set, &reporter, &own.name).await;
+    let other_request = request_extension(&set, &other_reporter, &other.name).await;
+    request_extension(&set, &jiangan_reporter, &abroad.name).await;
+    assert_eq!(
+        listed_extensions(&set, &reporter).await,
+        [requested.as_str()]
+    );
+    assert_eq!(
+        listed_extensions(&set, &supervisor).await,
+        [requested.as_str(), other_request.as_str()]
+    );
+    set.stop().await;
+}
+
+#[tokio::test]
+async fn supervisors_supervise_only_their_own_governments_plans() {
+    let secrets = secrets();
+    let set = secure_set(&secrets).await;
+    let admin = secrets.token("admin", Role::Admin, "");
+    let (wuchang, jiangan) = district_plans(&set, &admin, "2025年区《政府工作报告》").await;
+    // 江岸区's report comes first, so the first page of one holds nothing for 武昌区.
+    let abroad = assignment(&set, &admin, &jiangan.name, "区发改局").await;
+    let own = assignment(&set, &admin, &wuchang.name, "区发改局").await;
+    let jiangan_reporter = secrets.token(&abroad.unit, Role::Reporter, "江岸区");
+    let jiangan_report = draft(&set, &jiangan_reporter, &abroad.name).await.name;
+    let jiangan_extension = request_extension(&set, &jiangan_reporter, &abroad.name).await;
+    let mine = draft(
+        &set,
+        &secrets.token(&own.unit, Role::Reporter, "武昌区"),
+        &own.name,
+    )
+    .await
+    .name;
+    let supervisor = secrets.token("督查室", Role::Supervisor, "武昌区");
+    let mut client = reporting(&set, &supervisor);
+
+    client
+        .get_bulletin(bulletin(&wuchang))
+        .await
+        .expect("its own government's bulletin");
+    // Whatever is asked of another district's plan is refused, saying whose plan it is.
+    let parent = jiangan.name.clone();
+    let period = "2025Q2".to_string();
+    let refusals = [
+        client.get_bulletin(bulletin(&jiangan)).await.map(|_| ()),
+        client
+            .list_lights(ListLightsRequest {
+                parent: parent.clone(),
+                period: period.clone(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        client
+            .get_aggregates(GetAggregatesRequest {
+                parent: parent.clone(),
+                period: period.clone(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        client
+            .list_overdue_items(ListOverdueItemsRequest {
+                parent: parent.clone(),
+                ..Default::default()
+            })
+            .await
+            .map(|_| ()),
+        client
+            .get_supervision_settings(GetSupervisionSettingsRequest {
+                name: format!("{parent}/supervisionSettings"),
+            })
+            .await
+            .map(|_| ()),
+        client
+            .update_supervision_settings(settings(&jiangan))
+            .await
+            .map(|_| ()),
+        client
+            .decide_extension(decide(&jiangan_extension))
+            .await
+            .map(|_| ()),
+        client
+            .get_report(GetReportRequest {
+                name: jiangan_report.clone(),
+            })
+            .await
+            .map(|_| ()),
+    ];
+    for refused in refusals {
+        assert_denied(&refused.unwrap_err(), "江岸区; a supervisor of 武昌区");
+    }
+    // A plan that does not exist is not found rather than refused.
+    let status = client
+        .get_bulletin(GetBulletinRequest {
+            parent: "plans/999".into(),
+            ..bulletin(&wuchang)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound, "{}", status.message());
+
+    // Lists leave 江岸区's out: the first page of one comes back empty, and its token leads on
+    // to 武昌区's report.
+    let first = client
+        .list_reports(ListReportsRequest {
+            page_size: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("ListReports")
+        .into_inner();
+    assert!(first.reports.is_empty(), "{:?}", first.reports);
+    let second = client
+        .list_reports(ListReportsRequest {
+            page_size: 1,
+            page_token: first.next_page_token,
+            ..Default::default()
+        })
+        .await
+        .expect("the next page")
+        .into_inner();
+    let names: Vec<_> = second.reports.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, [mine.as_str()]);
+    assert_eq!(listed_reports(&set, &supervisor).await, [mine.as_str()]);
+    assert!(listed_extensions(&set, &supervisor).await.is_empty());
+    let jiangan_supervisor = secrets.token("督查室", Role::Supervisor, "江岸区");
+    assert_eq!(
+        listed_extensions(&set, &jiangan_supervisor).await,
+        [jiangan_extension.as_str()]
+    );
+    reporting(&set, &jiangan_supervisor)
+        .decide_extension(decide(&jiangan_extension))
+        .await
+        .expect("江岸区's supervisor decides its own plan's extension");
+    set.stop().await;
+}
+
+#[tokio::test]
+async fn a_city_supervisor_reads_but_does_not_change_its_districts_decompositions() {
+    let secrets = secrets();
+    let set = secure_set(&secrets).await;
+    let admin = secrets.token("admin", Role::Admin, "");
+    let (district, _) = district_plans(&set, &admin, "武汉市2025年《政府工作报告》").await;
+    let own = assignment(&set, &admin, &district.name, "区发改局").await;
+    let reporter = secrets.token(&own.unit, Role::Reporter, "武昌区");
+    let drafted = draft(&set, &reporter, &own.name).await.name;
+    reporting(&set, &secrets.token(&own.unit, Role::UnitHead, "武昌区"))
+        .sign_report(sign(&drafted))
+        .await
+        .expect("the unit's head signs");
+    reporting(&set, &reporter)
+        .submit_report(SubmitReportRequest {
+            name: drafted.clone(),
+            submitter: Some(Actor {
+                name: "王芳".into(),
+                role: "科员".into(),
+            }),
+            as_of: "2025-07-05".into(),
+            request_id: String::new(),
+        })
+        .await
+        .expect("the unit submits");
+    let requested = request_extension(&set, &reporter, &own.name).await;
+
+    // The city's supervisor reads the district's decomposition of the city's report …
+    let city = secrets.token("市督查室", Role::Supervisor, "武汉市");
+    let mut client = reporting(&set, &city);
+    client
+        .get_report(GetReportRequest {
+            name: drafted.clone(),
+        })
+        .await
+        .expect("a city supervisor reads a district's report");
+    assert_eq!(listed_reports(&set, &city).await, [drafted.as_str()]);
+    assert_eq!(listed_extensions(&set, &city).await, [requested.as_str()]);
+    client
+        .get_bulletin(bulletin(&district))
+        .await
+        .expect("and the district's bulletin");
+    client
+        .get_supervision_settings(GetSupervisionSettingsRequest {
+            name: format!("{}/supervisionSettings", district.name),
+        })
+        .await
+        .expect("and its supervision settings");
+
+    // … but neither accepts its reports, decides its extensions nor changes its settings.
+    let accept = AcceptReportRequest {
+        name: drafted.clone(),
+        reviewer: Some(office()),
+        request_id: String::new(),
+    };
+    let refusals = [
+        client.accept_report(accept.clone()).await.map(|_| ()),
+        client
+            .decide_extension(decide(&requested))
+            .await
+            .map(|_| ()),
+        client
+            .update_supervision_settings(settings(&district))
+            .await
+            .map(|_| ()),
+    ];
+    for refused in refusals {
+        assert_denied(
+            &refused.unwrap_err(),
+            "a supervisor of 武汉市 may not change it",
+        );
+    }
+    // The district's own supervisor does all three.
+    let mut own_office = reporting(&set, &secrets.token("督查室", Role::Supervisor, "武昌区"));
+    own_office
+        .accept_report(accept)
+        .await
+        .expect("the district accepts");
+    own_office
+        .decide_extension(decide(&requested))
+        .await
+        .expect("the district decides");
+    own_office
+        .update_supervision_settings(settings(&district))
+        .await
+        .expect("the district sets its thresholds");
+    set.stop().await;
+}
+
+/// The plans of the events the holder of `token` receives from the start, until the stream
+/// falls silent.
+async fn event_plans(set: &TestSet, token: &str) -> Vec<String> {
+    let mut stream = reporting(set, token)
+        .subscribe_events(SubscribeEventsRequest::default())
+        .await
+        .expect("SubscribeEvents")
+        .into_inner();
+    let mut plans = Vec::new();
+    while let Ok(Some(event)) =
+        tokio::time::timeout(Duration::from_millis(1500), stream.next()).await
+    {
+        plans.push(event.expect("an event").plan);
+    }
+    plans
+}
+
+#[tokio::test]
+async fn events_reach_only_subscribers_who_may_read_their_plan() {
+    let secrets = secrets();
+    let set = secure_set(&secrets).await;
+    let admin = secrets.token("admin", Role::Admin, "");
+    let (wuchang, jiangan) = district_plans(&set, &admin, "2025年区《政府工作报告》").await;
+    // 江岸区's report is signed first, so its event comes before 武昌区's.
+    for (plan, government) in [(&jiangan, "江岸区"), (&wuchang, "武昌区")] {
+        let assigned = assignment(&set, &admin, &plan.name, "区发改局").await;
+        let reporter = secrets.token(&assigned.unit, Role::Reporter, government);
+        let drafted = draft(&set, &reporter, &assigned.name).await.name;
+        reporting(
+            &set,
+            &secrets.token(&assigned.unit, Role::UnitHead, government),
+        )
+        .sign_report(sign(&drafted))
+        .await
+        .expect("the unit's head signs");
+    }
+
+    let supervisor = secrets.token("督查室", Role::Supervisor, "武昌区");
+    let status = reporting(&set, &supervisor)
+        .subscribe_events(SubscribeEventsRequest {
+            after: 0,
+            plan: jiangan.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_denied(
+        &status,
+        "belongs to 江岸区; a supervisor of 武昌区 may not read it",
+    );
+    assert_eq!(
+        event_plans(&set, &supervisor).await,
+        [wuchang.name.as_str()]
+    );
+    let province = secrets.token("省督查室", Role::Supervisor, "");
+    assert_eq!(
+        event_plans(&set, &province).await,
+        [jiangan.name.as_str(), wuchang.name.as_str()]
+    );
     set.stop().await;
 }
 

@@ -139,13 +139,20 @@ impl Identity {
         self.role == Role::Service || self.government.is_empty()
     }
 
+    /// The unit a reporter or unit head acts for (its token's unit: a unit's name or display
+    /// name); None for the roles not tied to a unit.
+    pub fn own_unit(&self) -> Option<&str> {
+        match self.role {
+            Role::Reporter | Role::UnitHead => Some(&self.unit),
+            Role::Supervisor | Role::Admin | Role::Service => None,
+        }
+    }
+
     /// Whether the caller acts for `unit` (any of its names): a reporter or unit head only for
     /// its own unit; other roles are not tied to a unit.
     pub fn acts_for_unit<'a>(&self, mut names: impl Iterator<Item = &'a str>) -> bool {
-        match self.role {
-            Role::Reporter | Role::UnitHead => names.any(|name| name == self.unit),
-            Role::Supervisor | Role::Admin | Role::Service => true,
-        }
+        self.own_unit()
+            .is_none_or(|own| names.any(|name| name == own))
     }
 }
 
@@ -728,6 +735,25 @@ mod tests {
         assert_eq!(government_of_issuer("武汉市人民政府"), "武汉市");
         assert_eq!(government_of_issuer("江岸区政府办公室"), "江岸区");
         assert_eq!(government_of_issuer("某县"), "某县");
+    }
+
+    #[test]
+    fn only_reporters_and_unit_heads_are_tied_to_their_unit() {
+        let holder = |role| Identity {
+            unit: "区发改局".into(),
+            role,
+            government: "武昌区".into(),
+            token_id: String::new(),
+        };
+        for role in [Role::Reporter, Role::UnitHead] {
+            assert_eq!(holder(role).own_unit(), Some("区发改局"));
+            assert!(holder(role).acts_for_unit(["units/1", "区发改局"].into_iter()));
+            assert!(!holder(role).acts_for_unit(["units/2", "区财政局"].into_iter()));
+        }
+        for role in [Role::Supervisor, Role::Admin, Role::Service] {
+            assert_eq!(holder(role).own_unit(), None);
+            assert!(holder(role).acts_for_unit(["units/2"].into_iter()));
+        }
     }
 
     /// A self-signed certificate with `subject` (type, value) pairs and serial 0x0a1b.

@@ -8,6 +8,7 @@ pub mod list;
 pub mod metrics;
 pub mod names;
 pub mod peer;
+pub mod plans;
 pub mod security;
 pub mod server;
 pub mod service;

@@ -1,11 +1,9 @@
 //! gRPC handlers: validate, call the store, map errors. No rules or SQL here.
 
-use std::collections::HashMap;
-
 use duban_db::idempotency;
 use duban_kit::{
-    auth::{self, Identity},
-    list, names,
+    auth, list, names,
+    plans::{Access, Plans, Readable},
 };
 use duban_proto::v1::{
     Assignment, CreateAssignmentsRequest, CreateAssignmentsResponse, GetAssignmentRequest,
@@ -20,7 +18,6 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     domain,
-    plans::{Plans, Readable},
     store::{Store, timestamp},
 };
 
@@ -35,27 +32,6 @@ impl Assignments {
             store: Store::new(pool),
             plans,
         }
-    }
-
-    /// Keeps the items whose plan (read from their task name by `task`) `who` may read.
-    async fn keep_readable<T>(
-        &self,
-        who: Option<&Identity>,
-        items: &mut Vec<T>,
-        task: impl Fn(&T) -> &str,
-    ) -> Result<(), Status> {
-        let mut readable = HashMap::new();
-        for item in items.iter() {
-            if let Some(plan) = names::plan_of(task(item))
-                && !readable.contains_key(&plan)
-            {
-                readable.insert(plan, self.plans.may_read(who, plan).await?);
-            }
-        }
-        items.retain(|item| {
-            names::plan_of(task(item)).is_some_and(|plan| readable.get(&plan) == Some(&true))
-        });
-        Ok(())
     }
 }
 
@@ -76,7 +52,9 @@ impl AssignmentsService for Assignments {
         let id = names::parse("name", name, "assignments")?;
         let assignment = self.store.get_assignment(id).await?;
         let (plan, _) = names::parse_task("task", &assignment.task)?;
-        self.plans.check(auth::caller(&request), plan, name).await?;
+        self.plans
+            .check(auth::caller(&request), plan, name, Access::Read)
+            .await?;
         Ok(Response::new(assignment))
     }
 
@@ -127,7 +105,8 @@ impl AssignmentsService for Assignments {
             names::parse("name", &a.name, "assignments").unwrap_or(0)
         });
         // Other governments' assignments are left out; a page may come back short.
-        self.keep_readable(who.as_ref(), &mut assignments, |a| &a.task)
+        self.plans
+            .keep_readable(who.as_ref(), &mut assignments, |a| &a.task)
             .await?;
         Ok(Response::new(ListAssignmentsResponse {
             assignments,
@@ -146,7 +125,9 @@ impl AssignmentsService for Assignments {
             .get_schedule(plan)
             .await?
             .ok_or_else(|| duban_proto::ApiError::not_found(name.clone()))?;
-        self.plans.check(auth::caller(&request), plan, name).await?;
+        self.plans
+            .check(auth::caller(&request), plan, name, Access::Read)
+            .await?;
         Ok(Response::new(domain::schedule_to_proto(
             &schedule,
             Some(timestamp(updated)),
@@ -219,7 +200,9 @@ impl AssignmentsService for Assignments {
             }
         }
         if let Some(plan) = plan {
-            self.plans.check(who.as_ref(), plan, &req.plan).await?;
+            self.plans
+                .check(who.as_ref(), plan, &req.plan, Access::Read)
+                .await?;
         }
         let mut entries = self.store.ledger(&unit, plan, as_of, after, limit).await?;
         let next_page_token = list::next_token(&entries, limit, &paging_key, |e| {
@@ -229,7 +212,8 @@ impl AssignmentsService for Assignments {
                 .unwrap_or(0)
         });
         // A unit may carry tasks of several governments' plans; other governments' are left out.
-        self.keep_readable(who.as_ref(), &mut entries, task_of_entry)
+        self.plans
+            .keep_readable(who.as_ref(), &mut entries, task_of_entry)
             .await?;
         Ok(Response::new(ListLedgerResponse {
             unit: Some(unit),
@@ -247,7 +231,7 @@ impl AssignmentsService for Assignments {
             "" => self.plans.readable(who).await?,
             name => {
                 let plan = names::parse("plan", name, "plans")?;
-                self.plans.check(who, plan, name).await?;
+                self.plans.check(who, plan, name, Access::Read).await?;
                 Readable::Only(vec![plan])
             }
         };

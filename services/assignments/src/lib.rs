@@ -3,7 +3,6 @@
 
 mod domain;
 mod grpc;
-mod plans;
 mod registry;
 mod schedule;
 mod store;
@@ -13,7 +12,7 @@ use std::{net::SocketAddr, time::Duration};
 
 use duban_kit::{
     metrics::MetricsAddr,
-    peer,
+    peer, plans,
     security::SecurityConfig,
     server::{MAX_MESSAGE_BYTES, ServerOptions},
     service::{Bound, Spec},

@@ -1,18 +1,19 @@
 //! gRPC handlers: validate, gather from the store and the peers, apply the domain rules, map
 //! errors. No SQL here.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use chrono::NaiveDate;
 use duban_db::idempotency;
 use duban_kit::{
-    auth::{self, Identity, Role},
+    auth::{self, Identity},
     list, names,
+    plans::{Access, Plans},
 };
 use duban_proto::{
     ApiError, FieldViolation,
     v1::{
-        AcceptReportRequest, AggregateGroup, Aggregates, Bulletin, BulletinFormat,
+        AcceptReportRequest, AggregateGroup, Aggregates, Assignment, Bulletin, BulletinFormat,
         CreateEvidenceRequest, CreateExtensionRequest, CreateReportRequest, DecideExtensionRequest,
         Event, Evidence, Extension, GetAggregatesRequest, GetBulletinRequest, GetEvidenceRequest,
         GetReportRequest, GetSupervisionSettingsRequest, ListExtensionsRequest,
@@ -39,61 +40,119 @@ use crate::{
 pub struct Reporting {
     store: Store,
     peers: Peers,
+    plans: Arc<Plans>,
     shutdown: CancellationToken,
 }
 
+/// Whose a report (or what it is drafted on) is: the unit answering for it and its task.
+struct Whose<'a> {
+    unit: &'a str,
+    unit_display_name: &'a str,
+    task: &'a str,
+}
+
+impl<'a> From<&'a Report> for Whose<'a> {
+    fn from(r: &'a Report) -> Self {
+        Self {
+            unit: &r.unit,
+            unit_display_name: &r.unit_display_name,
+            task: &r.task,
+        }
+    }
+}
+
+impl<'a> From<&'a Assignment> for Whose<'a> {
+    fn from(a: &'a Assignment) -> Self {
+        Self {
+            unit: &a.unit,
+            unit_display_name: &a.unit_display_name,
+            task: &a.task,
+        }
+    }
+}
+
 impl Reporting {
-    pub fn new(store: Store, peers: Peers, shutdown: CancellationToken) -> Self {
+    pub fn new(store: Store, peers: Peers, plans: Plans, shutdown: CancellationToken) -> Self {
         Self {
             store,
             peers,
+            plans: Arc::new(plans),
             shutdown,
         }
     }
 
-    /// Everything the supervision rules need about one plan.
     /// Per-resource checks behind the policy layer: a reporter or unit head acts only on its own
-    /// unit's reports, a supervisor only on its own government's plans. Open deployments (no
-    /// caller identity) pass.
+    /// unit's `resource`, and every caller only on plans of its scope (`access`: a city's
+    /// supervisor reads its districts' decompositions but changes only its own government's
+    /// plans). Open deployments (no caller identity) pass.
     async fn check_access(
         &self,
         who: Option<&Identity>,
-        unit: &str,
-        unit_display_name: &str,
-        task: &str,
+        resource: &str,
+        whose: Whose<'_>,
+        access: Access,
     ) -> Result<(), Status> {
         let Some(who) = who else {
             return Ok(());
         };
-        if !who.acts_for_unit([unit, unit_display_name].into_iter()) {
+        if !who.acts_for_unit([whose.unit, whose.unit_display_name].into_iter()) {
             return Err(auth::denied(format!(
-                "{} acts for {}, not for {unit_display_name} ({unit})",
+                "{} acts for {}, not for {} ({})",
                 who.role.as_str(),
-                who.unit
+                who.unit,
+                whose.unit_display_name,
+                whose.unit
             )));
         }
-        if who.role == Role::Supervisor {
-            let plan = task.split("/tasks/").next().unwrap_or_default();
-            let issuer = self.peers.plan(plan).await?.issuer;
-            let government = auth::government_of_issuer(&issuer);
-            if !government.is_empty() && government != who.government {
-                return Err(auth::denied(format!(
-                    "{plan} belongs to {government}; a supervisor of {} may not act on it",
-                    who.government
-                )));
-            }
-        }
-        Ok(())
+        self.check_plan_of(who, resource, whose.task, access).await
     }
 
-    async fn check_report(&self, who: Option<&Identity>, name: &str) -> Result<(), Status> {
+    /// PERMISSION_DENIED unless `who` may `access` the plan `name` (a plan or something under
+    /// it) belongs to, naming `resource`.
+    async fn check_plan_of(
+        &self,
+        who: &Identity,
+        resource: &str,
+        name: &str,
+        access: Access,
+    ) -> Result<(), Status> {
+        match names::plan_of(name) {
+            Some(plan) => self.plans.check(Some(who), plan, resource, access).await,
+            // Rows stored before reports and extensions recorded their plan belong to none, so
+            // no government's callers reach them.
+            None if who.reads_everything() => Ok(()),
+            None => Err(auth::denied(format!(
+                "{resource} records no plan; only callers without a government may reach it"
+            ))),
+        }
+    }
+
+    async fn check_report(
+        &self,
+        who: Option<&Identity>,
+        name: &str,
+        access: Access,
+    ) -> Result<(), Status> {
         if who.is_none() {
             return Ok(());
         }
         let id = names::parse("name", name, "reports")?;
         let report = self.store.get_report(id).await?;
-        self.check_access(who, &report.unit, &report.unit_display_name, &report.task)
+        self.check_access(who, name, Whose::from(&report), access)
             .await
+    }
+
+    /// The plan `parent` ("plans/{plan}") names, once `who` may `access` it.
+    async fn scoped_plan(
+        &self,
+        who: Option<&Identity>,
+        field: &str,
+        parent: &str,
+        access: Access,
+    ) -> Result<String, Status> {
+        let plan = names::parse(field, parent, "plans")?;
+        self.plans.check_plan(who, plan, access).await?;
+        Ok(names::plan(plan))
     }
 
     pub(crate) fn peers(&self) -> &Peers {
@@ -104,6 +163,7 @@ impl Reporting {
         &self.store
     }
 
+    /// Everything the supervision rules need about one plan.
     pub(crate) async fn snapshot(
         &self,
         plan: &str,
@@ -153,10 +213,6 @@ impl Reporting {
 /// Today in China Standard Time, whatever the server's clock zone.
 pub(crate) fn today() -> NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
-
-fn plan_parent(field: &str, parent: &str) -> Result<String, ApiError> {
-    names::parse(field, parent, "plans").map(names::plan)
 }
 
 /// One page of a computed list; the token carries the position and is bound to `key`.
@@ -212,9 +268,9 @@ impl ReportingService for Reporting {
         let assignment = self.peers.assignment(&report.assignment).await?;
         self.check_access(
             who.as_ref(),
-            &assignment.unit,
-            &assignment.unit_display_name,
-            &assignment.task,
+            &report.assignment,
+            Whose::from(&assignment),
+            Access::Change,
         )
         .await?;
         report.task = assignment.task;
@@ -255,9 +311,9 @@ impl ReportingService for Reporting {
         let report = self.store.get_report(id).await?;
         self.check_access(
             auth::caller(&request),
-            &report.unit,
-            &report.unit_display_name,
-            &report.task,
+            &report.name,
+            Whose::from(&report),
+            Access::Read,
         )
         .await?;
         Ok(Response::new(report))
@@ -267,14 +323,22 @@ impl ReportingService for Reporting {
         &self,
         request: Request<ListReportsRequest>,
     ) -> Result<Response<ListReportsResponse>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         let limit = list::page_size(req.page_size)?;
         let after = list::page_start(&req.page_token, &req.filter)?;
         let terms = list::parse_filter(&req.filter, REPORT_FILTERS)?;
-        let reports = self.store.list_reports(&terms, after, limit).await?;
+        // A unit's own reports are few among a province's: the query itself keeps only those,
+        // so its pages stay full.
+        let unit = who.as_ref().and_then(Identity::own_unit);
+        let mut reports = self.store.list_reports(&terms, unit, after, limit).await?;
         let next_page_token = list::next_token(&reports, limit, &req.filter, |r| {
             names::parse("name", &r.name, "reports").unwrap_or(0)
         });
+        // Other governments' reports are left out; a page may come back short.
+        self.plans
+            .keep_readable(who.as_ref(), &mut reports, |r| &r.task)
+            .await?;
         Ok(Response::new(ListReportsResponse {
             reports,
             next_page_token,
@@ -293,6 +357,7 @@ impl ReportingService for Reporting {
                 .as_ref()
                 .map(|r| r.name.as_str())
                 .unwrap_or_default(),
+            Access::Change,
         )
         .await?;
         let (_, paths) = domain::validate_update(&req)?;
@@ -317,7 +382,8 @@ impl ReportingService for Reporting {
     ) -> Result<Response<Report>, Status> {
         let who = auth::caller(&request).cloned();
         let req = request.into_inner();
-        self.check_report(who.as_ref(), &req.name).await?;
+        self.check_report(who.as_ref(), &req.name, Access::Change)
+            .await?;
         domain::check_actor("signer", req.signer.as_ref(), true)?;
         let signer = req.signer.clone().unwrap_or_default();
         let print = idempotency::fingerprint(&req);
@@ -337,7 +403,8 @@ impl ReportingService for Reporting {
     ) -> Result<Response<Report>, Status> {
         let who = auth::caller(&request).cloned();
         let req = request.into_inner();
-        self.check_report(who.as_ref(), &req.name).await?;
+        self.check_report(who.as_ref(), &req.name, Access::Change)
+            .await?;
         domain::check_actor("submitter", req.submitter.as_ref(), false)?;
         let date = domain::as_of("as_of", &req.as_of, today())?;
         let submitter = req.submitter.clone().unwrap_or_default();
@@ -361,7 +428,8 @@ impl ReportingService for Reporting {
     ) -> Result<Response<Report>, Status> {
         let who = auth::caller(&request).cloned();
         let req = request.into_inner();
-        self.check_report(who.as_ref(), &req.name).await?;
+        self.check_report(who.as_ref(), &req.name, Access::Change)
+            .await?;
         domain::check_actor("reviewer", req.reviewer.as_ref(), false)?;
         let reviewer = req.reviewer.clone().unwrap_or_default();
         let print = idempotency::fingerprint(&req);
@@ -383,7 +451,8 @@ impl ReportingService for Reporting {
     ) -> Result<Response<Report>, Status> {
         let who = auth::caller(&request).cloned();
         let req = request.into_inner();
-        self.check_report(who.as_ref(), &req.name).await?;
+        self.check_report(who.as_ref(), &req.name, Access::Change)
+            .await?;
         domain::check_actor("reviewer", req.reviewer.as_ref(), false)?;
         if req.reason.trim().is_empty() {
             return Err(ApiError::invalid("reason", "is required: say what must change").into());
@@ -407,8 +476,11 @@ impl ReportingService for Reporting {
         &self,
         request: Request<ListReportVersionsRequest>,
     ) -> Result<Response<ListReportVersionsResponse>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         let id = names::parse("parent", &req.parent, "reports")?;
+        self.check_report(who.as_ref(), &req.parent, Access::Read)
+            .await?;
         let limit = list::page_size(req.page_size)?;
         let after = list::page_start(&req.page_token, &req.parent)?;
         let versions = self.store.list_versions(id, after, limit).await?;
@@ -427,7 +499,8 @@ impl ReportingService for Reporting {
         let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         let report = names::parse("parent", &req.parent, "reports")?;
-        self.check_report(who.as_ref(), &req.parent).await?;
+        self.check_report(who.as_ref(), &req.parent, Access::Change)
+            .await?;
         let mut evidence = req.evidence.clone().unwrap_or_default();
         let mut bad = Vec::new();
         if evidence.filename.trim().is_empty() {
@@ -466,19 +539,17 @@ impl ReportingService for Reporting {
         request: Request<GetEvidenceRequest>,
     ) -> Result<Response<Evidence>, Status> {
         let name = &request.get_ref().name;
-        let (report, id) = match name.rsplit_once("/evidence/") {
-            Some((report, id)) => (
-                names::parse("name", report, "reports")?,
-                names::parse("name", &format!("evidence/{id}"), "evidence")?,
-            ),
-            None => {
-                return Err(ApiError::invalid(
-                    "name",
-                    "expected \"reports/{report}/evidence/{evidence}\"",
-                )
-                .into());
-            }
+        let Some((report_name, evidence)) = name.rsplit_once("/evidence/") else {
+            return Err(ApiError::invalid(
+                "name",
+                "expected \"reports/{report}/evidence/{evidence}\"",
+            )
+            .into());
         };
+        let report = names::parse("name", report_name, "reports")?;
+        let id = names::parse("name", &format!("evidence/{evidence}"), "evidence")?;
+        self.check_report(auth::caller(&request), report_name, Access::Read)
+            .await?;
         Ok(Response::new(self.store.get_evidence(report, id).await?))
     }
 
@@ -509,15 +580,15 @@ impl ReportingService for Reporting {
         let assignment = self.peers.assignment(&e.assignment).await?;
         self.check_access(
             who.as_ref(),
-            &assignment.unit,
-            &assignment.unit_display_name,
-            &assignment.task,
+            &e.assignment,
+            Whose::from(&assignment),
+            Access::Change,
         )
         .await?;
         let print = idempotency::fingerprint(&req);
         Ok(Response::new(
             self.store
-                .create_extension(&req.request_id, &print, &e, due)
+                .create_extension(&req.request_id, &print, &e, due, &assignment)
                 .await?,
         ))
     }
@@ -526,8 +597,14 @@ impl ReportingService for Reporting {
         &self,
         request: Request<DecideExtensionRequest>,
     ) -> Result<Response<Extension>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         let id = names::parse("name", &req.name, "extensions")?;
+        if let Some(who) = &who {
+            let plan = self.store.extension_plan(id).await?;
+            self.check_plan_of(who, &req.name, &plan, Access::Change)
+                .await?;
+        }
         domain::check_actor("decider", req.decider.as_ref(), false)?;
         let decider = req.decider.clone().unwrap_or_default();
         let print = idempotency::fingerprint(&req);
@@ -549,16 +626,25 @@ impl ReportingService for Reporting {
         &self,
         request: Request<ListExtensionsRequest>,
     ) -> Result<Response<ListExtensionsResponse>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         let limit = list::page_size(req.page_size)?;
         let after = list::page_start(&req.page_token, &req.filter)?;
         let terms = list::parse_filter(&req.filter, EXTENSION_FILTERS)?;
-        let extensions = self.store.list_extensions(&terms, after, limit).await?;
+        let unit = who.as_ref().and_then(Identity::own_unit);
+        let mut extensions = self
+            .store
+            .list_extensions(&terms, unit, after, limit)
+            .await?;
         let next_page_token = list::next_token(&extensions, limit, &req.filter, |e| {
-            names::parse("name", &e.name, "extensions").unwrap_or(0)
+            names::parse("name", &e.extension.name, "extensions").unwrap_or(0)
         });
+        // As with reports: a unit's own in the query, other governments' left out after it.
+        self.plans
+            .keep_readable(who.as_ref(), &mut extensions, |e| &e.plan)
+            .await?;
         Ok(Response::new(ListExtensionsResponse {
-            extensions,
+            extensions: extensions.into_iter().map(|e| e.extension).collect(),
             next_page_token,
         }))
     }
@@ -568,7 +654,14 @@ impl ReportingService for Reporting {
         request: Request<GetSupervisionSettingsRequest>,
     ) -> Result<Response<SupervisionSettings>, Status> {
         let name = &request.get_ref().name;
-        let plan = settings_plan("name", name)?;
+        let plan = self
+            .scoped_plan(
+                auth::caller(&request),
+                "name",
+                settings_plan("name", name)?,
+                Access::Read,
+            )
+            .await?;
         let s = self.store.settings(&plan).await?;
         Ok(Response::new(SupervisionSettings {
             name: name.clone(),
@@ -582,9 +675,17 @@ impl ReportingService for Reporting {
         &self,
         request: Request<UpdateSupervisionSettingsRequest>,
     ) -> Result<Response<SupervisionSettings>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         let s = req.settings.clone().unwrap_or_default();
-        let plan = settings_plan("settings.name", &s.name)?;
+        let plan = self
+            .scoped_plan(
+                who.as_ref(),
+                "settings.name",
+                settings_plan("settings.name", &s.name)?,
+                Access::Change,
+            )
+            .await?;
         let mut bad = Vec::new();
         if s.red_after_overdue_days < 0 {
             bad.push(FieldViolation::new(
@@ -619,8 +720,11 @@ impl ReportingService for Reporting {
         &self,
         request: Request<ListOverdueItemsRequest>,
     ) -> Result<Response<ListOverdueItemsResponse>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
-        let plan = plan_parent("parent", &req.parent)?;
+        let plan = self
+            .scoped_plan(who.as_ref(), "parent", &req.parent, Access::Read)
+            .await?;
         let as_of = domain::as_of("as_of", &req.as_of, today())?;
         let (snapshot, _) = self.snapshot(&plan).await?;
         let items = domain::overdue(&snapshot, as_of);
@@ -641,8 +745,11 @@ impl ReportingService for Reporting {
         &self,
         request: Request<ListLightsRequest>,
     ) -> Result<Response<ListLightsResponse>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
-        let plan = plan_parent("parent", &req.parent)?;
+        let plan = self
+            .scoped_plan(who.as_ref(), "parent", &req.parent, Access::Read)
+            .await?;
         required_period("period", &req.period)?;
         let as_of = domain::as_of("as_of", &req.as_of, today())?;
         let (snapshot, _) = self.snapshot(&plan).await?;
@@ -667,8 +774,11 @@ impl ReportingService for Reporting {
         &self,
         request: Request<GetAggregatesRequest>,
     ) -> Result<Response<Aggregates>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
-        let plan = plan_parent("parent", &req.parent)?;
+        let plan = self
+            .scoped_plan(who.as_ref(), "parent", &req.parent, Access::Read)
+            .await?;
         required_period("period", &req.period)?;
         let as_of = domain::as_of("as_of", &req.as_of, today())?;
         let group = AggregateGroup::try_from(req.group_by)
@@ -683,8 +793,11 @@ impl ReportingService for Reporting {
         &self,
         request: Request<GetBulletinRequest>,
     ) -> Result<Response<Bulletin>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
-        let plan = plan_parent("parent", &req.parent)?;
+        let plan = self
+            .scoped_plan(who.as_ref(), "parent", &req.parent, Access::Read)
+            .await?;
         required_period("period", &req.period)?;
         let as_of = domain::as_of("as_of", &req.as_of, today())?;
         let format = BulletinFormat::try_from(req.format)
@@ -732,6 +845,7 @@ impl ReportingService for Reporting {
         &self,
         request: Request<SubscribeEventsRequest>,
     ) -> Result<Response<Self::SubscribeEventsStream>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         if req.after < 0 {
             return Err(ApiError::invalid("after", "must not be negative").into());
@@ -739,10 +853,12 @@ impl ReportingService for Reporting {
         let plan = if req.plan.is_empty() {
             String::new()
         } else {
-            plan_parent("plan", &req.plan)?
+            self.scoped_plan(who.as_ref(), "plan", &req.plan, Access::Read)
+                .await?
         };
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         let store = self.store.clone();
+        let plans = Arc::clone(&self.plans);
         let shutdown = self.shutdown.clone();
         tokio::spawn(async move {
             let mut after = req.after;
@@ -750,9 +866,17 @@ impl ReportingService for Reporting {
                 // Registered before reading, so an event committed in between still wakes us.
                 let written = store.events_written.notified();
                 match store.events_after(after, &plan, 500).await {
-                    Ok(events) if !events.is_empty() => {
+                    Ok(mut events) if !events.is_empty() => {
+                        after = events.last().map_or(after, |e| e.position);
+                        // Events of plans the caller may not read are passed over, not sent.
+                        if let Err(err) = plans
+                            .keep_readable(who.as_ref(), &mut events, |e| &e.plan)
+                            .await
+                        {
+                            let _ = tx.send(Err(err)).await;
+                            return;
+                        }
                         for event in events {
-                            after = event.position;
                             if tx.send(Ok(event)).await.is_err() {
                                 return;
                             }
@@ -778,9 +902,8 @@ impl ReportingService for Reporting {
     }
 }
 
-fn settings_plan(field: &str, name: &str) -> Result<String, ApiError> {
-    let plan = name
-        .strip_suffix("/supervisionSettings")
-        .ok_or_else(|| ApiError::invalid(field, "expected \"plans/{plan}/supervisionSettings\""))?;
-    plan_parent(field, plan)
+/// The plan part of "plans/{plan}/supervisionSettings".
+fn settings_plan<'a>(field: &str, name: &'a str) -> Result<&'a str, ApiError> {
+    name.strip_suffix("/supervisionSettings")
+        .ok_or_else(|| ApiError::invalid(field, "expected \"plans/{plan}/supervisionSettings\""))
 }

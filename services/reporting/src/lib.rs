@@ -15,6 +15,7 @@ use std::{net::SocketAddr, time::Duration};
 use duban_kit::{
     metrics::MetricsAddr,
     peer,
+    plans::Plans,
     security::SecurityConfig,
     server::{MAX_MESSAGE_BYTES, ServerOptions},
     service::{Bound, Spec},
@@ -115,13 +116,14 @@ impl Application {
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let peer_timeout = Duration::from_secs(30);
         let security = self.bound.peer_security()?;
+        let targets = peer::connect(&self.config.targets_url, peer_timeout, &security)?;
         let peers = peers::Peers::new(
-            peer::connect(&self.config.targets_url, peer_timeout, &security)?,
+            targets.clone(),
             peer::connect(&self.config.assignments_url, peer_timeout, &security)?,
         );
         let store = store::Store::new(self.bound.pool.clone());
         let figures = tokio::spawn(figures::run(store.clone(), peers.clone(), shutdown.clone()));
-        let reporting = grpc::Reporting::new(store, peers, shutdown.clone());
+        let reporting = grpc::Reporting::new(store, peers, Plans::new(targets), shutdown.clone());
         let sweep = (self.config.sweep_seconds > 0).then(|| {
             tokio::spawn(reporting.clone().watch(
                 Duration::from_secs(self.config.sweep_seconds),

@@ -8,9 +8,9 @@ use duban_kit::{audit, list::Term, names};
 use duban_proto::{
     ApiError,
     v1::{
-        Actor, Event, EventKind, Evidence, Extension, ExtensionState, Figure, Light, OverdueItem,
-        ProgressStatus, Report, ReportState, ReportVersion, Signature, SupervisionSettings,
-        TaskLight, UnitRole,
+        Actor, Assignment, Event, EventKind, Evidence, Extension, ExtensionState, Figure, Light,
+        OverdueItem, ProgressStatus, Report, ReportState, ReportVersion, Signature,
+        SupervisionSettings, TaskLight, UnitRole,
     },
 };
 use prost::Message;
@@ -200,6 +200,20 @@ impl From<ExtensionRow> for Extension {
 const EXTENSION_COLUMNS: &str = "id, assignment, period, requested_due_date, reason,
     requester_name, requester_role, state, decider_name, decider_role, decision_reason,
     created_at";
+
+/// An extension with the plan it belongs to, which the scope of reads needs and the API does not
+/// show.
+pub struct PlannedExtension {
+    pub plan: String,
+    pub extension: Extension,
+}
+
+#[derive(FromRow)]
+struct PlannedExtensionRow {
+    plan: String,
+    #[sqlx(flatten)]
+    row: ExtensionRow,
+}
 
 #[derive(FromRow)]
 struct VersionRow {
@@ -487,9 +501,12 @@ impl Store {
         Ok(self.with_evidence(vec![row]).await?.remove(0))
     }
 
+    /// A page of reports matching `terms`; with `unit`, only that unit's (by name or display
+    /// name).
     pub async fn list_reports(
         &self,
         terms: &[Term],
+        unit: Option<&str>,
         after: Option<i64>,
         limit: i64,
     ) -> Result<Vec<Report>, ApiError> {
@@ -498,6 +515,7 @@ impl Store {
         if let Some(after) = after {
             q.push(" AND id > ").push_bind(after);
         }
+        push_unit(&mut q, unit);
         for term in terms {
             let value = term.value.clone();
             match term.field.as_str() {
@@ -796,12 +814,14 @@ impl Store {
             .ok_or_else(|| ApiError::not_found(format!("reports/{report}/evidence/{id}")))
     }
 
+    /// Stores a new extension request on `assignment` (whose plan and unit it records).
     pub async fn create_extension(
         &self,
         request_id: &str,
         print: &[u8],
         e: &Extension,
         due: NaiveDate,
+        assignment: &Assignment,
     ) -> Result<Extension, ApiError> {
         let mut tx = self.begin().await?;
         if let idempotency::Replay::Done(done) =
@@ -812,8 +832,9 @@ impl Store {
         let requester = e.requester.clone().unwrap_or_default();
         let row: ExtensionRow = sqlx::query_as(&format!(
             "INSERT INTO extensions (assignment, period, requested_due_date, reason,
-                                     requester_name, requester_role)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {EXTENSION_COLUMNS}"
+                                     requester_name, requester_role, plan, unit,
+                                     unit_display_name)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {EXTENSION_COLUMNS}"
         ))
         .bind(&e.assignment)
         .bind(&e.period)
@@ -821,6 +842,13 @@ impl Store {
         .bind(&e.reason)
         .bind(&requester.name)
         .bind(&requester.role)
+        .bind(
+            names::plan_of(&assignment.task)
+                .map(names::plan)
+                .unwrap_or_default(),
+        )
+        .bind(&assignment.unit)
+        .bind(&assignment.unit_display_name)
         .fetch_one(&mut *tx)
         .await
         .map_err(api_error)?;
@@ -828,6 +856,16 @@ impl Store {
         audit::record(&mut tx, "CreateExtension", request_id, &created).await?;
         tx.commit().await.map_err(api_error)?;
         Ok(created)
+    }
+
+    /// The plan extension `id` belongs to; empty for an extension that records none.
+    pub async fn extension_plan(&self, id: i64) -> Result<String, ApiError> {
+        sqlx::query_scalar("SELECT plan FROM extensions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(api_error)?
+            .ok_or_else(|| ApiError::not_found(format!("extensions/{id}")))
     }
 
     pub async fn decide_extension(
@@ -881,18 +919,22 @@ impl Store {
         Ok(decided)
     }
 
+    /// A page of extensions matching `terms`; with `unit`, only that unit's (by name or display
+    /// name).
     pub async fn list_extensions(
         &self,
         terms: &[Term],
+        unit: Option<&str>,
         after: Option<i64>,
         limit: i64,
-    ) -> Result<Vec<Extension>, ApiError> {
+    ) -> Result<Vec<PlannedExtension>, ApiError> {
         let mut q = QueryBuilder::<Postgres>::new(format!(
-            "SELECT {EXTENSION_COLUMNS} FROM extensions WHERE true"
+            "SELECT plan, {EXTENSION_COLUMNS} FROM extensions WHERE true"
         ));
         if let Some(after) = after {
             q.push(" AND id > ").push_bind(after);
         }
+        push_unit(&mut q, unit);
         for term in terms {
             let value = term.value.clone();
             match term.field.as_str() {
@@ -920,12 +962,18 @@ impl Store {
             }
         }
         q.push(" ORDER BY id LIMIT ").push_bind(limit);
-        let rows: Vec<ExtensionRow> = q
+        let rows: Vec<PlannedExtensionRow> = q
             .build_query_as()
             .fetch_all(&self.pool)
             .await
             .map_err(api_error)?;
-        Ok(rows.into_iter().map(Extension::from).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| PlannedExtension {
+                plan: r.plan,
+                extension: r.row.into(),
+            })
+            .collect())
     }
 
     /// Approved extensions of these assignments: the latest decision per assignment and period.
@@ -1134,6 +1182,18 @@ impl Store {
         .await
         .map_err(api_error)?;
         Ok(rows.into_iter().map(Event::from).collect())
+    }
+}
+
+/// Limits a query of reports or extensions to `unit`'s rows: their unit or its display name, the
+/// two names a unit's token may carry.
+fn push_unit(q: &mut QueryBuilder<'_, Postgres>, unit: Option<&str>) {
+    if let Some(unit) = unit {
+        q.push(" AND (unit = ")
+            .push_bind(unit.to_string())
+            .push(" OR unit_display_name = ")
+            .push_bind(unit.to_string())
+            .push(")");
     }
 }
 
