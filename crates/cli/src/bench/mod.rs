@@ -331,8 +331,9 @@ async fn measure(
     })
     .await??;
     println!("pgbench inserts     {inserts:>9.0} tx/s (baseline)");
-    // Real assignments to report on: report writes look the assignment and schedule up.
-    let writable = 2000;
+    // Real assignments to report on: report writes look the assignment and schedule up. Each
+    // takes four reports (2025Q1..Q4); enough of them for 4,000 reports a second.
+    let writable = usize::try_from(duration.as_secs()).unwrap_or(5).max(2) * 1000;
     let write_plan = targets
         .create_plan(CreatePlanRequest {
             plan: Some(Plan {
