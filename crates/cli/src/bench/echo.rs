@@ -3,13 +3,15 @@
 use std::net::SocketAddr;
 
 use duban_proto::v1::{
-    EchoRequest, EchoResponse,
+    EchoRequest, EchoResponse, EchoTasksRequest, ListTasksResponse,
     echo_service_server::{EchoService, EchoServiceServer},
 };
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, transport::Server};
 
-struct Echo;
+struct Echo {
+    page: ListTasksResponse,
+}
 
 #[tonic::async_trait]
 impl EchoService for Echo {
@@ -21,15 +23,26 @@ impl EchoService for Echo {
         };
         Ok(Response::new(EchoResponse { payload }))
     }
+
+    async fn echo_tasks(
+        &self,
+        _: Request<EchoTasksRequest>,
+    ) -> Result<Response<ListTasksResponse>, Status> {
+        Ok(Response::new(self.page.clone()))
+    }
 }
 
-/// Starts the echo server on an ephemeral port until `shutdown`.
-pub async fn start(shutdown: CancellationToken) -> anyhow::Result<SocketAddr> {
+/// Starts the echo server on an ephemeral port until `shutdown`; `page` is what EchoTasks
+/// answers.
+pub async fn start(
+    page: ListTasksResponse,
+    shutdown: CancellationToken,
+) -> anyhow::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(
         Server::builder()
-            .add_service(EchoServiceServer::new(Echo))
+            .add_service(EchoServiceServer::new(Echo { page }))
             .serve_with_incoming_shutdown(
                 tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
                 async move { shutdown.cancelled().await },

@@ -12,10 +12,10 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 use duban_cli::stack::{Service, Stack, StackConfig};
 use duban_proto::v1::{
     AssignmentInput, Comparator, CreateAssignmentsRequest, CreatePlanRequest, CreateReportRequest,
-    EchoRequest, GetTaskRequest, Indicator, ListTasksRequest, Plan, ProgressStatus, Quantity,
-    Report, Task, UnitRole, assignments_service_client::AssignmentsServiceClient,
-    echo_service_client::EchoServiceClient, reporting_service_client::ReportingServiceClient,
-    targets_service_client::TargetsServiceClient,
+    EchoRequest, EchoTasksRequest, GetTaskRequest, Indicator, ListTasksRequest, Plan,
+    ProgressStatus, Quantity, Report, Task, UnitRole,
+    assignments_service_client::AssignmentsServiceClient, echo_service_client::EchoServiceClient,
+    reporting_service_client::ReportingServiceClient, targets_service_client::TargetsServiceClient,
 };
 use prost::Message;
 use tokio_util::sync::CancellationToken;
@@ -133,8 +133,7 @@ async fn services(
     config.metrics_addrs = Default::default();
     let stack = Stack::start(config).await?;
     stack.wait_serving(Duration::from_secs(30)).await?;
-    let echo_addr = echo::start(shutdown.clone()).await?;
-    let mut result = measure(&stack, echo_addr, url, concurrency, duration).await;
+    let mut result = measure(&stack, &shutdown, url, concurrency, duration).await;
     if result.is_ok() && scale.districts > 0 {
         result = supervision(&stack, scale, concurrency).await;
     }
@@ -194,16 +193,11 @@ async fn echo_load(
 
 async fn measure(
     stack: &Stack,
-    echo_addr: std::net::SocketAddr,
+    shutdown: &CancellationToken,
     url: &str,
     concurrency: usize,
     duration: Duration,
 ) -> anyhow::Result<()> {
-    // 1. Reads against the bare echo server.
-    let echo = EchoServiceClient::new(connect(format!("http://{echo_addr}")).await?);
-    let baseline = echo_load(&echo, 0, concurrency, duration).await;
-    println!("echo (baseline)     {}", baseline.summary());
-
     let mut targets = TargetsServiceClient::new(connect(stack.url(Service::Targets)).await?);
     let plan = targets
         .create_plan(CreatePlanRequest {
@@ -252,6 +246,21 @@ async fn measure(
             .map(|t| t.name)
             .collect(),
     );
+    // 1. Reads against the bare echo server, which also holds a page of this plan's tasks.
+    let page = targets
+        .list_tasks(ListTasksRequest {
+            parent: plan.name.clone(),
+            page_size: 50,
+            ..Default::default()
+        })
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    let page_bytes = page.encoded_len();
+    let echo_addr = echo::start(page, shutdown.clone()).await?;
+    let echo = EchoServiceClient::new(connect(format!("http://{echo_addr}")).await?);
+    let baseline = echo_load(&echo, 0, concurrency, duration).await;
+    println!("echo (baseline)     {}", baseline.summary());
     let get = {
         let targets = targets.clone();
         let names = names.clone();
@@ -298,23 +307,32 @@ async fn measure(
         list.summary(),
         ratio(list.per_second, baseline.per_second)
     );
-    // The same echo answering as many bytes as a page of 50 tasks: what moving such an answer
-    // costs a bare server.
-    let page_bytes = targets
-        .list_tasks(ListTasksRequest {
-            parent: plan.name.clone(),
-            page_size: 50,
-            ..Default::default()
-        })
-        .await
-        .map_err(status_error)?
-        .into_inner()
-        .encoded_len();
+    // The same echo answering as many bytes as a page, and answering the page itself from
+    // memory: what moving such an answer, and encoding and decoding its 50 tasks, costs a bare
+    // server and its callers.
     let page_echo = echo_load(&echo, page_bytes, concurrency, duration).await;
     println!(
         "echo ({page_bytes} B answer) {}   ListTasks ratio to it {}",
         page_echo.summary(),
         ratio(list.per_second, page_echo.per_second)
+    );
+    let canned = {
+        let echo = echo.clone();
+        load::drive(concurrency, duration, move |_, _| {
+            let mut echo = echo.clone();
+            async move {
+                echo.echo_tasks(EchoTasksRequest {})
+                    .await
+                    .map(|_| ())
+                    .map_err(|s| s.to_string())
+            }
+        })
+        .await
+    };
+    println!(
+        "echo (the page)     {}   ListTasks ratio to it {}",
+        canned.summary(),
+        ratio(list.per_second, canned.per_second)
     );
 
     // 2. Report writes against pgbench's single-row inserts on the same database.
