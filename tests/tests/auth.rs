@@ -434,6 +434,54 @@ async fn roles_and_scopes_are_enforced() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::PermissionDenied);
+    // Nor assigns its tasks or sets its reporting schedule.
+    let status =
+        AssignmentsServiceClient::new(as_caller(&set, Service::Assignments, &admin_jiangan))
+            .create_assignments(CreateAssignmentsRequest {
+                task: format!("{}/tasks/1", wuchang.name),
+                assignments: vec![AssignmentInput {
+                    written_name: "区发改局".into(),
+                    role: UnitRole::Lead as i32,
+                    ..Default::default()
+                }],
+                request_id: String::new(),
+            })
+            .await
+            .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::PermissionDenied,
+        "{}",
+        status.message()
+    );
+    assert!(status.message().contains("武昌区"), "{}", status.message());
+    let schedule =
+        |admin: &str| AssignmentsServiceClient::new(as_caller(&set, Service::Assignments, admin));
+    let set_schedule = UpdateReportingScheduleRequest {
+        schedule: Some(ReportingSchedule {
+            name: format!("{}/reportingSchedule", wuchang.name),
+            rule: "每季度结束后10日内报送".into(),
+            year: 2025,
+            ..Default::default()
+        }),
+        update_mask: None,
+        request_id: String::new(),
+        allow_missing: true,
+    };
+    let status = schedule(&admin_jiangan)
+        .update_reporting_schedule(set_schedule.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::PermissionDenied,
+        "{}",
+        status.message()
+    );
+    schedule(&admin_wuchang)
+        .update_reporting_schedule(set_schedule)
+        .await
+        .expect("an admin sets its own government's schedule");
 
     // An admin cannot do a reporter's work; a reporter can.
     let assigned = assignment(&set, &admin_wuchang, &wuchang.name, "区发改局")

@@ -86,8 +86,14 @@ impl AssignmentsService for Assignments {
         &self,
         request: Request<CreateAssignmentsRequest>,
     ) -> Result<Response<CreateAssignmentsResponse>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         domain::validate_create(&req)?;
+        // An admin assigns only its own government's tasks.
+        let (plan, _) = names::parse_task("task", &req.task)?;
+        self.plans
+            .check(who.as_ref(), plan, &req.task, Access::Change)
+            .await?;
         Ok(Response::new(self.store.create_assignments(&req).await?))
     }
 
@@ -138,6 +144,7 @@ impl AssignmentsService for Assignments {
         &self,
         request: Request<UpdateReportingScheduleRequest>,
     ) -> Result<Response<ReportingSchedule>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         let name = req
             .schedule
@@ -145,6 +152,9 @@ impl AssignmentsService for Assignments {
             .map(|s| s.name.as_str())
             .unwrap_or_default();
         let plan = domain::schedule_plan("schedule.name", name)?;
+        self.plans
+            .check(who.as_ref(), plan, name, Access::Change)
+            .await?;
         let print = idempotency::fingerprint(&req);
         let schedule = self
             .store
