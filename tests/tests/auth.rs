@@ -1158,7 +1158,10 @@ async fn documents_are_read_within_the_government() {
             "2025年《武汉市政府工作报告》目标任务(江岸区)",
         );
     let mut documents = Vec::new();
-    for (filename, content) in [("wuchang.txt", seed), ("jiangan.txt", jiangan_notice)] {
+    for (filename, content) in [
+        ("wuchang.txt", seed),
+        ("jiangan.txt", jiangan_notice.clone()),
+    ] {
         documents.push(
             ingest(&admin)
                 .create_document(CreateDocumentRequest {
@@ -1175,6 +1178,31 @@ async fn documents_are_read_within_the_government() {
     let [wuchang, jiangan] = &documents[..] else {
         unreachable!("two documents were ingested")
     };
+    // A district's admin ingests its own government's documents only: 江岸区's notice is not
+    // for 武昌区's admin to turn into plans, and nothing of it is stored.
+    let admin_wuchang = secrets.token("admin-wc", Role::Admin, "武昌区");
+    let status = ingest(&admin_wuchang)
+        .create_document(CreateDocumentRequest {
+            content: jiangan_notice.clone().into_bytes(),
+            filename: "jiangan-again.txt".into(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::PermissionDenied,
+        "{}",
+        status.message()
+    );
+    assert!(status.message().contains("江岸区"), "{}", status.message());
+    let stored = ingest(&admin)
+        .list_documents(ListDocumentsRequest::default())
+        .await
+        .expect("ListDocuments")
+        .into_inner()
+        .documents;
+    assert_eq!(stored.len(), 2, "the refused document was not stored");
     let listed = |token: String| {
         let mut client = ingest(&token);
         async move {

@@ -58,6 +58,7 @@ impl IngestService for Ingest {
         &self,
         request: Request<CreateDocumentRequest>,
     ) -> Result<Response<Document>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         if req.content.is_empty() {
             return Err(ApiError::invalid("content", "is empty: send the document's bytes").into());
@@ -103,6 +104,21 @@ impl IngestService for Ingest {
             .await
             .map_err(|e| ApiError::internal(format!("extraction task failed: {e}")))?
         };
+        // The plans a document makes belong to its issuer's government: an admin of another
+        // government may not create them. A document whose issuer was not found belongs to
+        // nobody's government, and only the unscoped see its plans.
+        let issuer = extraction.document.issuer.as_deref().unwrap_or_default();
+        if let Some(who) = &who
+            && !auth::government_of_issuer(issuer).is_empty()
+            && !who.may_change_plan(issuer)
+        {
+            return Err(auth::denied(format!(
+                "{filename} was issued by {issuer} ({}); an {} of {} may not ingest it",
+                auth::government_of_issuer(issuer),
+                who.role,
+                who.government
+            )));
+        }
         let (document, stored) = self
             .store
             .create_document(NewDocument {
