@@ -176,12 +176,12 @@ impl Bound {
             background.clone(),
         ));
         let staged = Arc::new(Notify::new());
-        tokio::spawn(audit::chain_continuously(
+        let chainer = tokio::spawn(audit::chain_continuously(
             self.pool.clone(),
             staged.clone(),
             background.clone(),
         ));
-        let _stop_background = background.drop_guard();
+        let stop_background = background.drop_guard();
         let protection = Protection {
             tls: self.tls,
             guard: Guard {
@@ -207,6 +207,18 @@ impl Bound {
         .await;
         if let Some(endpoint) = endpoint {
             endpoint.abort();
+        }
+        // The chainer's last pass runs before the service reports itself stopped, so that
+        // whoever stops the database next does not cut it short.
+        drop(stop_background);
+        if tokio::time::timeout(std::time::Duration::from_secs(5), chainer)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                service = name,
+                "the audit chainer did not finish within 5 s; staged events are chained at the next start"
+            );
         }
         served
     }
