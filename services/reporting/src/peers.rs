@@ -43,7 +43,6 @@ impl Peers {
     }
 
     /// One assignment by name.
-    /// that starts right before the id returns exactly that row when it exists.
     pub async fn assignment(&self, name: &str) -> Result<Assignment, ApiError> {
         duban_kit::names::parse("report.assignment", name, "assignments")?;
         Ok(self
