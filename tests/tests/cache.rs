@@ -1,17 +1,22 @@
-//! The targets service's task cache never serves a task older than the last change it could
-//! know of: the replica that made a change reads it back at once, another replica as soon as the
-//! change notification arrives, and a change made straight in the database likewise.
+//! The caches never serve a row older than the last change they could know of. The targets
+//! service's task cache: the replica that made a change reads it back at once, another replica
+//! as soon as the change notification arrives, and a change made straight in the database
+//! likewise. The reporting service's assignments and schedules: a unit merge reaches report
+//! writes as soon as its notification does, and a period just added to a schedule is never
+//! refused.
 
 use std::time::Duration;
 
 use duban_kit::{metrics::MetricsAddr, security::SecurityConfig, server::ServerOptions};
 use duban_proto::v1::{
-    Comparator, CreatePlanRequest, GetTaskRequest, Indicator, ListTasksRequest, Plan, Quantity,
-    Task, UpdateTaskRequest, targets_service_client::TargetsServiceClient,
+    AssignmentInput, Comparator, CreateAssignmentsRequest, CreatePlanRequest, CreateReportRequest,
+    GetTaskRequest, Indicator, ListTasksRequest, MergeUnitsRequest, Plan, ProgressStatus, Quantity,
+    Report, ReportingSchedule, Task, UnitRole, UpdateReportingScheduleRequest, UpdateTaskRequest,
+    targets_service_client::TargetsServiceClient,
 };
 use duban_testkit::TestSet;
 use tokio_util::sync::CancellationToken;
-use tonic::transport::Channel;
+use tonic::{Code, transport::Channel};
 
 /// A second targets replica on the set's database.
 async fn replica(set: &TestSet, shutdown: &CancellationToken) -> TargetsServiceClient<Channel> {
@@ -193,5 +198,151 @@ async fn cached_tasks_follow_every_change() {
     }
     pool.close().await;
     shutdown.cancel();
+    set.stop().await;
+}
+
+/// A monthly report on `assignment`.
+fn monthly(assignment: &str, month: u32) -> CreateReportRequest {
+    CreateReportRequest {
+        report: Some(Report {
+            assignment: assignment.into(),
+            period: format!("2025M{month:02}"),
+            status: ProgressStatus::OnPace as i32,
+            progress: "按月推进".into(),
+            ..Default::default()
+        }),
+        request_id: format!("monthly-{assignment}-{month}"),
+    }
+}
+
+#[tokio::test]
+async fn report_writes_follow_assignment_and_schedule_changes() {
+    let set = TestSet::start().await;
+    let plan = set
+        .targets
+        .clone()
+        .create_plan(CreatePlanRequest {
+            plan: Some(Plan {
+                title: "缓存测试方案".into(),
+                year: 2025,
+                level: "区".into(),
+                ..Default::default()
+            }),
+            tasks: (1..=2)
+                .map(|i| Task {
+                    text: format!("缓存测试任务{i}"),
+                    ..Default::default()
+                })
+                .collect(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let tasks = set
+        .targets
+        .clone()
+        .list_tasks(ListTasksRequest {
+            parent: plan.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .tasks;
+    let mut assigned = Vec::new();
+    for (task, unit) in tasks.iter().zip(["缓存测试临时局", "缓存测试承接局"]) {
+        let mut created = set
+            .assignments
+            .clone()
+            .create_assignments(CreateAssignmentsRequest {
+                task: task.name.clone(),
+                assignments: vec![AssignmentInput {
+                    written_name: unit.into(),
+                    role: UnitRole::Lead as i32,
+                    ..Default::default()
+                }],
+                request_id: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assigned.push(created.assignments.remove(0));
+    }
+    let (moving, staying) = (&assigned[0], &assigned[1]);
+    let schedule = |last: &str, allow_missing: bool| UpdateReportingScheduleRequest {
+        schedule: Some(ReportingSchedule {
+            name: format!("{}/reportingSchedule", plan.name),
+            rule: "每月25日前报送当月工作进展".into(),
+            year: 2025,
+            last_period: last.into(),
+            ..Default::default()
+        }),
+        update_mask: (!allow_missing).then(|| prost_types::FieldMask {
+            paths: vec!["last_period".into()],
+        }),
+        request_id: String::new(),
+        allow_missing,
+    };
+    let mut assignments = set.assignments.clone();
+    for (last, allow_missing) in [("", true), ("2025M06", false)] {
+        assignments
+            .update_reporting_schedule(schedule(last, allow_missing))
+            .await
+            .unwrap();
+    }
+    let mut reporting = set.reporting.clone();
+
+    // The first write reads the assignment and the schedule, and keeps them.
+    let first = reporting
+        .create_report(monthly(&moving.name, 1))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first.unit, moving.unit);
+    let err = reporting
+        .create_report(monthly(&moving.name, 7))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Code::InvalidArgument,
+        "July is past the schedule"
+    );
+
+    // A month added to the schedule is taken at once.
+    assignments
+        .update_reporting_schedule(schedule("2025M12", false))
+        .await
+        .unwrap();
+    let july = reporting
+        .create_report(monthly(&moving.name, 7))
+        .await
+        .expect("a month just added to the schedule is taken");
+    assert_eq!(july.into_inner().period, "2025M07");
+
+    // A merge moves the assignment to the other unit; reports written after it say so.
+    assignments
+        .merge_units(MergeUnitsRequest {
+            source: moving.unit.clone(),
+            target: staying.unit.clone(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap();
+    let mut unit = String::new();
+    for month in 8..=12 {
+        unit = reporting
+            .create_report(monthly(&moving.name, month))
+            .await
+            .unwrap()
+            .into_inner()
+            .unit;
+        if unit == staying.unit {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(unit, staying.unit, "the merge reached report writes");
     set.stop().await;
 }

@@ -7,8 +7,8 @@ use duban_proto::v1::{
     AcceptReportRequest, Actor, AggregateGroup, AssignmentInput, BulletinFormat, Comparator,
     CreateAssignmentsRequest, CreateEvidenceRequest, CreateExtensionRequest, CreatePlanRequest,
     CreateReportRequest, DecideExtensionRequest, Event, EventKind, Evidence, Extension, Figure,
-    GetAggregatesRequest, GetBulletinRequest, GetEvidenceRequest, Indicator, Light,
-    ListAssignmentsRequest, ListLightsRequest, ListOverdueItemsRequest, ListPlansRequest,
+    GetAggregatesRequest, GetBulletinRequest, GetEvidenceRequest, GetReportRequest, Indicator,
+    Light, ListAssignmentsRequest, ListLightsRequest, ListOverdueItemsRequest, ListPlansRequest,
     ListReportVersionsRequest, ListReportsRequest, ListTasksRequest, Pace, Plan, ProgressStatus,
     Quantity, Report, ReportState, ReportingSchedule, ReturnReportRequest, SignReportRequest,
     SubmitReportRequest, SubscribeEventsRequest, Task, TaskLight, UnitRole, UpdateReportRequest,
@@ -1049,6 +1049,60 @@ async fn retried_steps_return_the_first_result_and_act_once() {
         Code::AlreadyExists,
         "one report per assignment and period"
     );
+    // What the first call answered is what was stored, and its first version.
+    let stored = reporting
+        .get_report(GetReportRequest {
+            name: first.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(stored, first);
+    let created = reporting
+        .list_report_versions(ListReportVersionsRequest {
+            parent: first.name.clone(),
+            page_size: 1,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .versions
+        .remove(0);
+    assert_eq!(
+        (created.action.as_str(), created.report.as_ref()),
+        ("created", Some(&first))
+    );
+    // The same request_id on another assignment's report: refused, and that report not kept.
+    let other = CreateReportRequest {
+        report: Some(report(
+            &assignments[1].name,
+            "2025Q2",
+            ProgressStatus::OnPace,
+            "",
+        )),
+        request_id: "create-1".into(),
+    };
+    let err = reporting.create_report(other.clone()).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    let kept = reporting
+        .list_reports(ListReportsRequest {
+            filter: format!("assignment=\"{}\"", assignments[1].name),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .reports;
+    assert!(kept.is_empty(), "{kept:?}");
+    // Two callers sending one new request at once: one report, both told about it.
+    let fresh = CreateReportRequest {
+        request_id: "create-3".into(),
+        ..other
+    };
+    let (mut one, mut two) = (reporting.clone(), reporting.clone());
+    let (x, y) = tokio::join!(one.create_report(fresh.clone()), two.create_report(fresh));
+    assert_eq!(x.unwrap().into_inner(), y.unwrap().into_inner());
 
     let sign_request = SignReportRequest {
         name: first.name.clone(),

@@ -241,6 +241,7 @@ impl Stack {
                         db_connections: 10,
                         metrics_addr,
                         sweep_seconds: c.reporting_sweep_seconds,
+                        lookup_cache: duban_reporting::DEFAULT_LOOKUP_CACHE,
                         security: security.clone(),
                     },
                     options,

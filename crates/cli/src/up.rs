@@ -108,6 +108,7 @@ pub async fn migrate(database_url: String) -> anyhow::Result<()> {
         security: SecurityConfig::default(),
         metrics_addr: MetricsAddr(None),
         sweep_seconds: 0,
+        lookup_cache: 0,
     })
     .await?;
     duban_ingest::Application::migrate(&duban_ingest::Config {

@@ -22,6 +22,14 @@ pub fn fingerprint<R: Message>(request: &R) -> Vec<u8> {
     Sha256::digest(request.encode_to_vec()).to_vec()
 }
 
+/// INVALID_ARGUMENT for a request_id the log cannot hold.
+pub fn check(request_id: &str) -> Result<(), ApiError> {
+    if request_id.len() > 200 {
+        return Err(ApiError::invalid("request_id", "must be at most 200 bytes"));
+    }
+    Ok(())
+}
+
 /// Claims `request_id` for `method` inside `tx`. A concurrent call with the same id waits on the
 /// row lock until the first commits, then replays its response.
 pub async fn claim<M: Message + Default>(
@@ -33,9 +41,7 @@ pub async fn claim<M: Message + Default>(
     if request_id.is_empty() {
         return Ok(Replay::Proceed);
     }
-    if request_id.len() > 200 {
-        return Err(ApiError::invalid("request_id", "must be at most 200 bytes"));
-    }
+    check(request_id)?;
     let inserted = sqlx::query(
         "INSERT INTO request_log (method, request_id, fingerprint) VALUES ($1, $2, $3)
          ON CONFLICT (method, request_id) DO NOTHING",

@@ -129,7 +129,7 @@ pub async fn install(pool: &PgPool, schema: &str) -> Result<(), sqlx::Error> {
 }
 
 /// One audit event before it is chained.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Entry {
     pub actor: String,
     pub role: String,
@@ -189,7 +189,7 @@ impl Row {
 
 /// The database's precision: microseconds, so the hash computed before the insert is the one
 /// recomputed from the stored row.
-fn now_micros() -> DateTime<Utc> {
+pub fn now_micros() -> DateTime<Utc> {
     let now = Utc::now();
     Utc.timestamp_micros(now.timestamp_micros())
         .single()
@@ -254,21 +254,41 @@ pub async fn record<M: Message>(
     response: &M,
 ) -> Result<(), ApiError> {
     idempotency::record(tx, method, request_id, response).await?;
-    let Ok(staging) = STAGING.try_with(Arc::clone) else {
+    let Some(event) = Outcome::of(&response.encode_to_vec()) else {
         return Ok(());
     };
-    let response = response.encode_to_vec();
-    let mut entry = staging.call.clone();
-    if entry.resource.is_empty() {
-        entry.resource = crate::guard::resource(&response).unwrap_or_default();
-    }
-    entry.code = "OK".into();
-    entry.response_sha256 = digest(&response);
-    stage(&mut **tx, &entry)
+    stage(&mut **tx, &event.entry)
         .await
         .map_err(duban_db::api_error)?;
-    staging.staged.store(true, Ordering::Release);
+    event.staged();
     Ok(())
+}
+
+/// The audit event of an audited call that succeeded, for a handler that writes it itself
+/// (with the change, in one statement); [`record`] does both for a transaction.
+pub struct Outcome {
+    pub entry: Entry,
+    staging: Arc<Staging>,
+}
+
+impl Outcome {
+    /// The event of the call being served, answering `response` (encoded); none when the call
+    /// is not audited.
+    pub fn of(response: &[u8]) -> Option<Self> {
+        let staging = STAGING.try_with(Arc::clone).ok()?;
+        let mut entry = staging.call.clone();
+        if entry.resource.is_empty() {
+            entry.resource = crate::guard::resource(response).unwrap_or_default();
+        }
+        entry.code = "OK".into();
+        entry.response_sha256 = digest(response);
+        Some(Self { entry, staging })
+    }
+
+    /// Tells the security layer that the event committed with the change.
+    pub fn staged(&self) {
+        self.staging.staged.store(true, Ordering::Release);
+    }
 }
 
 /// Rows chained per transaction.

@@ -7,6 +7,7 @@ pub mod guard;
 pub mod list;
 pub mod metrics;
 pub mod names;
+pub mod notified;
 pub mod peer;
 pub mod plans;
 pub mod security;

@@ -31,7 +31,7 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     bulletin,
-    domain::{self, Snapshot},
+    domain::{self, Due, Snapshot},
     peers::Peers,
     store::{Change, Store},
 };
@@ -184,7 +184,7 @@ impl Reporting {
                 year: info.year,
                 tasks,
                 duties,
-                schedule,
+                schedule: Vec::clone(&schedule),
                 reports,
                 extensions,
                 settings,
@@ -278,8 +278,16 @@ impl ReportingService for Reporting {
         report.unit_display_name = assignment.unit_display_name;
         report.role = assignment.role;
         let plan = report.task.split("/tasks/").next().unwrap_or_default();
-        let schedule = self.peers.schedule(plan).await?;
-        if !schedule.is_empty() && !schedule.iter().any(|d| d.period == report.period) {
+        let reports_on = |schedule: &[Due]| {
+            schedule.is_empty() || schedule.iter().any(|d| d.period == report.period)
+        };
+        let mut schedule = self.peers.schedule(plan).await?;
+        if !reports_on(&schedule) {
+            // The period may have been added a moment ago; refuse only on the schedule as it
+            // is now.
+            schedule = self.peers.fresh_schedule(plan).await?;
+        }
+        if !reports_on(&schedule) {
             let periods: Vec<&str> = schedule.iter().map(|d| d.period.as_str()).collect();
             return Err(ApiError::invalid(
                 "report.period",
@@ -288,17 +296,17 @@ impl ReportingService for Reporting {
             .into());
         }
         domain::check_figures_belong(&report)?;
-        if let Some(previous) = self
+        let (id, previous) = self
             .store
-            .previous_report(&report.assignment, &report.period)
-            .await?
-        {
+            .prepare_report(&report.assignment, &report.period)
+            .await?;
+        if let Some(previous) = previous {
             domain::carry_over(&mut report, &previous);
         }
         let print = idempotency::fingerprint(&req);
         Ok(Response::new(
             self.store
-                .create_report(&req.request_id, &print, &report)
+                .create_report(id, &req.request_id, &print, &report)
                 .await?,
         ))
     }

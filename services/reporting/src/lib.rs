@@ -10,7 +10,7 @@ mod peers;
 mod store;
 mod watch;
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use duban_kit::{
     metrics::MetricsAddr,
@@ -72,9 +72,18 @@ pub struct Config {
     /// events; 0 turns the sweep off.
     #[arg(long, env = "DUBAN_REPORTING_SWEEP_SECONDS", default_value_t = 3600)]
     pub sweep_seconds: u64,
+    /// Assignments and reporting schedules kept in memory for report writes (each replica its
+    /// own, forgotten on the assignments service's change notifications); 0 turns the cache
+    /// off.
+    #[arg(long, env = "DUBAN_REPORTING_LOOKUP_CACHE", default_value_t = DEFAULT_LOOKUP_CACHE)]
+    pub lookup_cache: usize,
     #[command(flatten)]
     pub security: SecurityConfig,
 }
+
+/// Assignments and schedules cached per replica unless configured otherwise (a province's
+/// assignments, some tens of MB).
+pub const DEFAULT_LOOKUP_CACHE: usize = 200_000;
 
 /// A bound, migrated, not yet serving reporting service.
 pub struct Application {
@@ -117,9 +126,17 @@ impl Application {
         let peer_timeout = Duration::from_secs(30);
         let security = self.bound.peer_security()?;
         let targets = peer::connect(&self.config.targets_url, peer_timeout, &security)?;
+        let looked_up = Arc::new(peers::lookup_cache(self.config.lookup_cache));
+        tokio::spawn(looked_up.clone().follow(
+            self.bound.pool.clone(),
+            shutdown.child_token(),
+            // The feed names no keys: any change empties the cache.
+            |_| None,
+        ));
         let peers = peers::Peers::new(
             targets.clone(),
             peer::connect(&self.config.assignments_url, peer_timeout, &security)?,
+            looked_up,
         );
         let store = store::Store::new(self.bound.pool.clone());
         let figures = tokio::spawn(figures::run(store.clone(), peers.clone(), shutdown.clone()));

@@ -1,7 +1,12 @@
 //! What reporting reads from its peers: assignments (who answers for what, the reporting
 //! schedule) and targets (the plan, its tasks and their indicators).
 
-use duban_kit::peer::PeerChannel;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use duban_kit::{notified::NotifiedCache, peer::PeerChannel};
 use duban_proto::{
     ApiError,
     v1::{
@@ -20,6 +25,30 @@ use crate::domain::{Due, Duty, TaskInfo};
 pub struct Peers {
     targets: TargetsServiceClient<PeerChannel>,
     assignments: AssignmentsServiceClient<PeerChannel>,
+    looked_up: Arc<LookupCache>,
+    /// The plans whose assignments were read ahead, with the cache's generation then.
+    warmed: Arc<Mutex<HashMap<String, u64>>>,
+}
+
+/// The assignments service's change feed (its migration 0005): any change to an assignment,
+/// a unit or a schedule commits with a notification on this channel.
+const ASSIGNMENTS_CHANGED: &str = "duban_assignments_changed";
+
+/// Assignments and plans' reporting schedules as last read from the assignments service, by
+/// resource name (`assignments/7`, `plans/3/reportingSchedule`): every report write looks both
+/// up, and they change rarely. Forgotten whenever the change feed announces a change, so a
+/// change reaches this replica as soon as its notification does.
+pub type LookupCache = NotifiedCache<String, LookedUp>;
+
+#[derive(Clone)]
+pub enum LookedUp {
+    Assignment(Arc<Assignment>),
+    Schedule(Arc<Vec<Due>>),
+}
+
+/// A cache of at most `capacity` assignments and schedules; 0 turns caching off.
+pub fn lookup_cache(capacity: usize) -> LookupCache {
+    NotifiedCache::new(ASSIGNMENTS_CHANGED, capacity)
 }
 
 /// A peer's refusal as this service reports it: the caller asked for something that does not
@@ -35,25 +64,40 @@ fn peer_error(peer: &str, resource: &str, status: Status) -> ApiError {
 }
 
 impl Peers {
-    pub fn new(targets: PeerChannel, assignments: PeerChannel) -> Self {
+    pub fn new(
+        targets: PeerChannel,
+        assignments: PeerChannel,
+        looked_up: Arc<LookupCache>,
+    ) -> Self {
         Self {
             targets: TargetsServiceClient::new(targets),
             assignments: AssignmentsServiceClient::new(assignments),
+            looked_up,
+            warmed: Arc::default(),
         }
     }
 
     /// One assignment by name.
     pub async fn assignment(&self, name: &str) -> Result<Assignment, ApiError> {
         duban_kit::names::parse("report.assignment", name, "assignments")?;
-        Ok(self
+        let key = name.to_string();
+        if let Some(LookedUp::Assignment(cached)) = self.looked_up.get(&key) {
+            return Ok(Assignment::clone(&cached));
+        }
+        let since = self.looked_up.generation();
+        let found = self
             .assignments
             .clone()
-            .get_assignment(GetAssignmentRequest {
-                name: name.to_string(),
-            })
+            .get_assignment(GetAssignmentRequest { name: key.clone() })
             .await
             .map_err(|s| peer_error("assignments", name, s))?
-            .into_inner())
+            .into_inner();
+        self.looked_up
+            .fill(since, key, LookedUp::Assignment(Arc::new(found.clone())));
+        if let Some(plan) = duban_kit::names::plan_of(&found.task) {
+            self.warm(&duban_kit::names::plan(plan));
+        }
+        Ok(found)
     }
 
     /// Records a reported figure as an observation of its indicator in the targets service.
@@ -121,8 +165,27 @@ impl Peers {
     }
 
     /// The plan's reporting periods with their due dates; none when the plan has no schedule.
-    pub async fn schedule(&self, plan: &str) -> Result<Vec<Due>, ApiError> {
+    pub async fn schedule(&self, plan: &str) -> Result<Arc<Vec<Due>>, ApiError> {
         let name = format!("{plan}/reportingSchedule");
+        if let Some(LookedUp::Schedule(cached)) = self.looked_up.get(&name) {
+            return Ok(cached);
+        }
+        self.fresh_schedule(plan).await
+    }
+
+    /// [`Peers::schedule`] as the assignments service has it now, for a decision that must not
+    /// rest on a change still on its way.
+    pub async fn fresh_schedule(&self, plan: &str) -> Result<Arc<Vec<Due>>, ApiError> {
+        let name = format!("{plan}/reportingSchedule");
+        let since = self.looked_up.generation();
+        let found = Arc::new(self.fetch_schedule(&name).await?);
+        self.looked_up
+            .fill(since, name, LookedUp::Schedule(found.clone()));
+        Ok(found)
+    }
+
+    async fn fetch_schedule(&self, name: &str) -> Result<Vec<Due>, ApiError> {
+        let name = name.to_string();
         let schedule: ReportingSchedule = match self
             .assignments
             .clone()
@@ -150,6 +213,24 @@ impl Peers {
     }
 
     pub async fn duties(&self, plan: &str) -> Result<Vec<Duty>, ApiError> {
+        Ok(self
+            .assignments_of(plan)
+            .await?
+            .into_iter()
+            .map(|a| Duty {
+                role: UnitRole::try_from(a.role).unwrap_or_default(),
+                assignment: a.name,
+                task: a.task,
+                unit: a.unit,
+                unit_display_name: a.unit_display_name,
+                level: a.level,
+            })
+            .collect())
+    }
+
+    /// Every assignment of `plan`, kept in the cache as well.
+    async fn assignments_of(&self, plan: &str) -> Result<Vec<Assignment>, ApiError> {
+        let since = self.looked_up.generation();
         let mut out = Vec::new();
         let mut page_token = String::new();
         let filter = format!("plan=\"{plan}\"");
@@ -165,19 +246,44 @@ impl Peers {
                 .await
                 .map_err(|s| peer_error("assignments", plan, s))?
                 .into_inner();
-            out.extend(page.assignments.into_iter().map(|a| Duty {
-                role: UnitRole::try_from(a.role).unwrap_or_default(),
-                assignment: a.name,
-                task: a.task,
-                unit: a.unit,
-                unit_display_name: a.unit_display_name,
-                level: a.level,
-            }));
+            out.extend(page.assignments);
             if page.next_page_token.is_empty() {
-                return Ok(out);
+                break;
             }
             page_token = page.next_page_token;
         }
+        for a in &out {
+            self.looked_up.fill(
+                since,
+                a.name.clone(),
+                LookedUp::Assignment(Arc::new(a.clone())),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Reads the rest of `plan`'s assignments into the cache in the background, once per plan
+    /// until the cache is next emptied: a plan's units report in the same weeks, so one write's
+    /// miss announces its neighbours'.
+    fn warm(&self, plan: &str) {
+        let generation = self.looked_up.generation();
+        {
+            let mut warmed = self
+                .warmed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if warmed.get(plan) == Some(&generation) {
+                return;
+            }
+            warmed.insert(plan.to_string(), generation);
+        }
+        let peers = self.clone();
+        let plan = plan.to_string();
+        tokio::spawn(async move {
+            if let Err(err) = peers.assignments_of(&plan).await {
+                tracing::debug!(%plan, error = %err, "reading a plan's assignments ahead failed");
+            }
+        });
     }
 
     pub async fn tasks(&self, plan: &str) -> Result<Vec<TaskInfo>, ApiError> {

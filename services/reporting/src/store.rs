@@ -15,7 +15,7 @@ use duban_proto::{
 };
 use prost::Message;
 use serde::{Deserialize, Serialize};
-use sqlx::{FromRow, PgPool, Postgres, QueryBuilder, Transaction};
+use sqlx::{FromRow, PgPool, Postgres, QueryBuilder, Row, Transaction};
 use tokio::sync::Notify;
 
 use crate::domain::{self, Settings, Step};
@@ -48,6 +48,26 @@ fn figures_json(figures: &[Figure]) -> serde_json::Value {
             .collect::<Vec<_>>(),
     )
     .unwrap_or_default()
+}
+
+/// A report's status as its column holds it.
+fn status_column(report: &Report) -> &'static str {
+    ProgressStatus::try_from(report.status)
+        .ok()
+        .and_then(domain::status_str)
+        .unwrap_or("not_started")
+}
+
+/// The plan a task name (`plans/1/tasks/2`) is under.
+fn plan_of_task(task: &str) -> &str {
+    task.split("/tasks/").next().unwrap_or_default()
+}
+
+/// Whether a statement undid itself (migration 0005's `undo_statement`).
+fn undone(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "DU001")
 }
 
 fn actor(name: String, role: String) -> Option<Actor> {
@@ -373,27 +393,159 @@ impl Store {
         self.pool.begin().await.map_err(api_error)
     }
 
-    /// The latest report of `assignment` for a period before `period`.
-    pub async fn previous_report(
+    /// What a new report of `assignment` for `period` needs before it is written: the id it
+    /// will have, and the assignment's latest report for an earlier period (carry-over).
+    pub async fn prepare_report(
         &self,
         assignment: &str,
         period: &str,
-    ) -> Result<Option<Report>, ApiError> {
-        let row: Option<ReportRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM reports WHERE assignment = $1 AND period < $2
-             ORDER BY period DESC LIMIT 1"
+    ) -> Result<(i64, Option<Report>), ApiError> {
+        let row = sqlx::query(&format!(
+            "SELECT next.id AS next_id, previous.*
+             FROM (SELECT nextval('reports_id_seq') AS id) next
+             LEFT JOIN LATERAL (
+                 SELECT {COLUMNS} FROM reports WHERE assignment = $1 AND period < $2
+                 ORDER BY period DESC LIMIT 1
+             ) previous ON true"
         ))
         .bind(assignment)
         .bind(period)
-        .fetch_optional(&self.pool)
+        .fetch_one(&self.pool)
         .await
         .map_err(api_error)?;
-        Ok(row.map(Report::from))
+        let next: i64 = row.try_get("next_id").map_err(api_error)?;
+        let previous = match row.try_get::<Option<i64>, _>("id").map_err(api_error)? {
+            Some(_) => Some(Report::from(ReportRow::from_row(&row).map_err(api_error)?)),
+            None => None,
+        };
+        Ok((next, previous))
     }
 
-    /// Stores a new draft; `report` is complete (the assignment's task, unit and role filled
-    /// in, carried-over fields applied).
+    /// Stores a new draft under the id [`Store::prepare_report`] gave; `report` is complete
+    /// (the assignment's task, unit and role filled in, carried-over fields applied).
+    ///
+    /// The report, its first version, its request_id and its audit event go in as one
+    /// statement. When that statement writes nothing (the period has its report, or the
+    /// request_id is taken) the call is decided again in a transaction that says which.
     pub async fn create_report(
+        &self,
+        id: i64,
+        request_id: &str,
+        print: &[u8],
+        report: &Report,
+    ) -> Result<Report, ApiError> {
+        idempotency::check(request_id)?;
+        let now = audit::now_micros();
+        let status = status_column(report);
+        let role = domain::role_str(UnitRole::try_from(report.role).unwrap_or_default());
+        let percent = i32::try_from(report.percent_complete).unwrap_or(100);
+        let figures = figures_json(&report.figures);
+        let created = Report::from(ReportRow {
+            id,
+            assignment: report.assignment.clone(),
+            period: report.period.clone(),
+            status: status.into(),
+            state: "draft".into(),
+            progress: report.progress.clone(),
+            problems: report.problems.clone(),
+            next_steps: report.next_steps.clone(),
+            percent_complete: percent,
+            drafter: report.drafter.clone(),
+            created_at: now,
+            task: report.task.clone(),
+            unit: report.unit.clone(),
+            unit_display_name: report.unit_display_name.clone(),
+            role: role.into(),
+            figures: figures.clone(),
+            signer_name: String::new(),
+            signer_role: String::new(),
+            signed_at: None,
+            submit_date: None,
+            reviewer_name: String::new(),
+            reviewer_role: String::new(),
+            return_reason: String::new(),
+            contributions: Vec::new(),
+            version: 1,
+            updated_at: now,
+        });
+        let response = created.encode_to_vec();
+        let event = audit::Outcome::of(&response);
+        let entry = event.as_ref().map(|e| e.entry.clone()).unwrap_or_default();
+        let written = sqlx::query(
+            "WITH report AS (
+                 INSERT INTO reports (id, assignment, period, status, progress, problems,
+                                      next_steps, percent_complete, drafter, plan, task, unit,
+                                      unit_display_name, role, figures, created_at, updated_at)
+                 OVERRIDING SYSTEM VALUE
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                         $16, $16)
+                 ON CONFLICT (assignment, period) DO NOTHING
+                 RETURNING id
+             ), claim AS (
+                 INSERT INTO request_log (method, request_id, fingerprint, response)
+                 SELECT 'CreateReport', $17, $18, $19 FROM report WHERE $17 <> ''
+                 ON CONFLICT (method, request_id) DO NOTHING
+                 RETURNING 1
+             ), version AS (
+                 INSERT INTO report_versions (report, version, action, actor_name, snapshot,
+                                              created_at)
+                 SELECT id, 1, 'created', $9, $19, $16 FROM report
+             ), event AS (
+                 INSERT INTO audit_pending (at, actor, role, token_id, method, resource, code,
+                                            request_sha256, response_sha256)
+                 SELECT $16, $21, $22, $23, $24, $25, $26, $27, $28 FROM report WHERE $20
+             )
+             SELECT id FROM report
+             WHERE CASE WHEN $17 = '' OR EXISTS (SELECT FROM claim) THEN true
+                        ELSE undo_statement('request_id belongs to another request') END",
+        )
+        .bind(id)
+        .bind(&report.assignment)
+        .bind(&report.period)
+        .bind(status)
+        .bind(&report.progress)
+        .bind(&report.problems)
+        .bind(&report.next_steps)
+        .bind(percent)
+        .bind(&report.drafter)
+        .bind(plan_of_task(&report.task))
+        .bind(&report.task)
+        .bind(&report.unit)
+        .bind(&report.unit_display_name)
+        .bind(role)
+        .bind(&figures)
+        .bind(now)
+        .bind(request_id)
+        .bind(print)
+        .bind(&response)
+        .bind(event.is_some())
+        .bind(&entry.actor)
+        .bind(&entry.role)
+        .bind(&entry.token_id)
+        .bind(&entry.method)
+        .bind(&entry.resource)
+        .bind(&entry.code)
+        .bind(&entry.request_sha256)
+        .bind(&entry.response_sha256)
+        .fetch_optional(&self.pool)
+        .await;
+        match written {
+            Ok(Some(_)) => {
+                if let Some(event) = event {
+                    event.staged();
+                }
+                Ok(created)
+            }
+            Ok(None) => self.decide_create_report(request_id, print, report).await,
+            Err(err) if undone(&err) => self.decide_create_report(request_id, print, report).await,
+            Err(err) => Err(api_error(err)),
+        }
+    }
+
+    /// CreateReport for a call whose single statement wrote nothing: a replay, a request_id
+    /// reused for another request, a period already reported, or a race that left the way
+    /// clear again.
+    async fn decide_create_report(
         &self,
         request_id: &str,
         print: &[u8],
@@ -405,16 +557,8 @@ impl Store {
         {
             return Ok(done);
         }
-        let status = ProgressStatus::try_from(report.status)
-            .ok()
-            .and_then(domain::status_str)
-            .unwrap_or("not_started");
-        let plan = report
-            .task
-            .split("/tasks/")
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let status = status_column(report);
+        let plan = plan_of_task(&report.task);
         let row: Option<ReportRow> = sqlx::query_as(&format!(
             "INSERT INTO reports (assignment, period, status, progress, problems, next_steps,
                                   percent_complete, drafter, plan, task, unit,
@@ -431,7 +575,7 @@ impl Store {
         .bind(&report.next_steps)
         .bind(i32::try_from(report.percent_complete).unwrap_or(100))
         .bind(&report.drafter)
-        .bind(&plan)
+        .bind(plan)
         .bind(&report.task)
         .bind(&report.unit)
         .bind(&report.unit_display_name)

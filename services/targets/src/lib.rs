@@ -9,8 +9,6 @@ mod store;
 
 use std::{net::SocketAddr, sync::Arc};
 
-use cache::TaskCache;
-
 use duban_kit::{
     metrics::MetricsAddr,
     security::SecurityConfig,
@@ -103,12 +101,12 @@ impl Application {
     }
 
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let cache = Arc::new(TaskCache::new(self.task_cache));
-        tokio::spawn(
-            cache
-                .clone()
-                .follow(self.bound.pool.clone(), shutdown.child_token()),
-        );
+        let cache = Arc::new(cache::tasks(self.task_cache));
+        tokio::spawn(cache.clone().follow(
+            self.bound.pool.clone(),
+            shutdown.child_token(),
+            cache::task_of,
+        ));
         let api = TargetsServiceServer::new(grpc::Targets::new(self.bound.pool.clone(), cache))
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
         self.bound

@@ -357,14 +357,14 @@ impl Store {
     }
 
     pub async fn get_task(&self, plan: i64, task: i64) -> Result<Task, ApiError> {
-        if let Some(cached) = self.cache.get(task)
+        if let Some(cached) = self.cache.get(&task)
             && cached.name == names::task(plan, task)
         {
             return Ok(Task::clone(&cached));
         }
         let since = self.cache.generation();
         let found = fetch_task(&self.pool, plan, task).await?;
-        self.cache.fill(since, task, &found);
+        self.cache.fill(since, task, Arc::new(found.clone()));
         Ok(found)
     }
 
@@ -444,7 +444,7 @@ impl Store {
             .map_err(api_error)?;
         let mut page: Vec<Option<Task>> = ids
             .iter()
-            .map(|&id| self.cache.get(id).map(|task| Task::clone(&task)))
+            .map(|&id| self.cache.get(&id).map(|task| Task::clone(&task)))
             .collect();
         let missing: Vec<i64> = ids
             .iter()
@@ -469,7 +469,7 @@ impl Store {
                 if slot.is_none()
                     && let Some(task) = read.remove(id)
                 {
-                    self.cache.fill(since, *id, &task);
+                    self.cache.fill(since, *id, Arc::new(task.clone()));
                     *slot = Some(task);
                 }
             }
@@ -525,7 +525,7 @@ impl Store {
         audit::record(&mut tx, "UpdateTask", request_id, &updated).await?;
         tx.commit().await.map_err(api_error)?;
         // This replica reads its own write at once; the others on the change notification.
-        self.cache.invalidate(task);
+        self.cache.invalidate(&task);
         Ok(updated)
     }
 }

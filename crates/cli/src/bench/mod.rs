@@ -343,12 +343,16 @@ async fn measure(
             .execute(&mut conn)
             .await?;
     }
-    let inserts = tokio::task::spawn_blocking({
+    let pgbench = |script: &'static str| {
         let url = url.to_string();
-        move || pgbench::inserts_per_second(&url, concurrency, duration)
-    })
-    .await??;
+        tokio::task::spawn_blocking(move || {
+            pgbench::per_second(&url, concurrency, duration, script)
+        })
+    };
+    let inserts = pgbench(pgbench::ONE_ROW).await??;
     println!("pgbench inserts     {inserts:>9.0} tx/s (baseline)");
+    let report_rows = pgbench(pgbench::REPORT_ROWS).await??;
+    println!("pgbench report rows {report_rows:>9.0} tx/s (a report's rows, SQL alone)");
     // Real assignments to report on: report writes look the assignment and schedule up. Each
     // takes four reports (2025Q1..Q4); enough of them for 4,000 reports a second.
     let writable = usize::try_from(duration.as_secs()).unwrap_or(5).max(2) * 1000;
@@ -436,9 +440,10 @@ async fn measure(
     })
     .await;
     println!(
-        "CreateReport        {}   ratio to pgbench {}",
+        "CreateReport        {}   ratio to pgbench {}   to its rows' SQL {}",
         writes.summary(),
-        ratio(writes.per_second, inserts)
+        ratio(writes.per_second, inserts),
+        ratio(writes.per_second, report_rows)
     );
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! The write baseline: pgbench's single-row inserts against the same database.
+//! The write baselines: pgbench transactions against the same database, one row (the issue's
+//! baseline) and the rows one report write makes.
 
 use std::{path::PathBuf, process::Command, time::Duration};
 
@@ -26,21 +27,52 @@ fn binary() -> Option<PathBuf> {
     })
 }
 
-/// Inserts per second of one-row INSERT transactions from `clients` connections.
-pub fn inserts_per_second(
+/// A one-row INSERT (into a table the bench creates).
+pub const ONE_ROW: &str = "\\set r random(1, 1000000000)
+INSERT INTO public.bench_inserts (payload, created_at) VALUES (:r, now());
+";
+
+/// The rows one CreateReport writes, as one statement the way the reporting service writes
+/// them (report, first version, request_id, audit event; snapshots of a report's size), on a
+/// fresh assignment name each time: what the write costs Postgres alone.
+pub const REPORT_ROWS: &str = "\\set n random(1, 2000000000)
+WITH report AS (
+    INSERT INTO reporting.reports (assignment, period, status, progress, drafter, plan, task,
+                                   unit, unit_display_name, role, figures)
+    VALUES ('pgbench/' || :client_id || '/' || :n, '2025Q1', 'on_pace', '按序时推进', '',
+            'plans/1', 'plans/1/tasks/1', 'units/1', '压测单位', 'lead', '[]')
+    ON CONFLICT (assignment, period) DO NOTHING
+    RETURNING id
+), claim AS (
+    INSERT INTO reporting.request_log (method, request_id, fingerprint, response)
+    SELECT 'pgbench', 'pgbench-' || :client_id || '-' || :n, sha256(''), decode(repeat('5a', 180), 'hex')
+    FROM report
+    ON CONFLICT (method, request_id) DO NOTHING
+    RETURNING 1
+), version AS (
+    INSERT INTO reporting.report_versions (report, version, action, snapshot)
+    SELECT id, 1, 'created', decode(repeat('5a', 180), 'hex') FROM report
+), event AS (
+    INSERT INTO reporting.audit_pending (at, actor, role, token_id, method, resource, code,
+                                         request_sha256, response_sha256)
+    SELECT now(), '', '', '', 'pgbench', 'reports/' || id, 'OK', sha256(''), sha256('') FROM report
+)
+SELECT id FROM report WHERE EXISTS (SELECT FROM claim);
+";
+
+/// Transactions per second of `script` (a pgbench script) from `clients` connections.
+pub fn per_second(
     database_url: &str,
     clients: usize,
     duration: Duration,
+    script: &str,
 ) -> anyhow::Result<f64> {
     let pgbench = binary()
         .context("pgbench not found (it ships with the PostgreSQL client/server packages)")?;
     let dir = std::env::temp_dir().join(format!("duban-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let script = dir.join("insert.sql");
-    std::fs::write(
-        &script,
-        "\\set r random(1, 1000000000)\nINSERT INTO public.bench_inserts (payload, created_at) VALUES (:r, now());\n",
-    )?;
+    let script_file = dir.join("script.sql");
+    std::fs::write(&script_file, script)?;
     let out = Command::new(pgbench)
         .args([
             "-n",
@@ -52,7 +84,7 @@ pub fn inserts_per_second(
             &duration.as_secs().max(1).to_string(),
             "-f",
         ])
-        .arg(&script)
+        .arg(&script_file)
         .arg(database_url)
         .output()
         .context("running pgbench")?;
