@@ -56,14 +56,33 @@ pub async fn claim<M: Message + Default>(
     if inserted == 1 {
         return Ok(Replay::Proceed);
     }
-    let row = sqlx::query(
+    match replay(&mut **tx, method, request_id, fingerprint).await? {
+        Some(done) => Ok(Replay::Done(done)),
+        None => Err(ApiError::internal(
+            "request_log row vanished under its lock",
+        )),
+    }
+}
+
+/// The response recorded for `request_id` of `method`, if the call was made and committed;
+/// FAILED_PRECONDITION if the request_id was used for a different request.
+pub async fn replay<'e, M: Message + Default>(
+    executor: impl sqlx::PgExecutor<'e>,
+    method: &str,
+    request_id: &str,
+    fingerprint: &[u8],
+) -> Result<Option<M>, ApiError> {
+    let Some(row) = sqlx::query(
         "SELECT fingerprint, response FROM request_log WHERE method = $1 AND request_id = $2",
     )
     .bind(method)
     .bind(request_id)
-    .fetch_one(&mut **tx)
+    .fetch_optional(executor)
     .await
-    .map_err(crate::api_error)?;
+    .map_err(crate::api_error)?
+    else {
+        return Ok(None);
+    };
     let stored: Vec<u8> = row.get("fingerprint");
     if stored != fingerprint {
         return Err(ApiError::FailedPrecondition {
@@ -77,7 +96,7 @@ pub async fn claim<M: Message + Default>(
     let response =
         response.ok_or_else(|| ApiError::internal("request_log row without a response"))?;
     M::decode(response.as_slice())
-        .map(Replay::Done)
+        .map(Some)
         .map_err(|e| ApiError::internal(format!("stored response does not decode: {e}")))
 }
 

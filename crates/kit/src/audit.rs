@@ -196,14 +196,17 @@ pub fn now_micros() -> DateTime<Utc> {
         .unwrap_or(now)
 }
 
+/// The columns of a staged event, in the order [`stage`] binds them: the time, then the
+/// [`Entry`] fields in declaration order.
+pub const PENDING_COLUMNS: &str =
+    "at, actor, role, token_id, method, resource, code, request_sha256, response_sha256";
+
 /// Stages `entry` for the chain through `executor`: inside a transaction it commits or rolls
 /// back with it.
 pub async fn stage<'e>(executor: impl PgExecutor<'e>, entry: &Entry) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_pending (at, actor, role, token_id, method, resource, code,
-                                    request_sha256, response_sha256)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
+    sqlx::query(&format!(
+        "INSERT INTO audit_pending ({PENDING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    ))
     .bind(now_micros())
     .bind(&entry.actor)
     .bind(&entry.role)

@@ -423,10 +423,6 @@ impl Store {
 
     /// Stores a new draft under the id [`Store::prepare_report`] gave; `report` is complete
     /// (the assignment's task, unit and role filled in, carried-over fields applied).
-    ///
-    /// The report, its first version, its request_id and its audit event go in as one
-    /// statement. When that statement writes nothing (the period has its report, or the
-    /// request_id is taken) the call is decided again in a transaction that says which.
     pub async fn create_report(
         &self,
         id: i64,
@@ -435,6 +431,31 @@ impl Store {
         report: &Report,
     ) -> Result<Report, ApiError> {
         idempotency::check(request_id)?;
+        // What stood in the way of a write may roll back before it is looked at; then the way
+        // is clear and the write is tried again.
+        for _ in 0..3 {
+            if let Some(created) = self.write_report(id, request_id, print, report).await? {
+                return Ok(created);
+            }
+            if let Some(first) = self.refusal(request_id, print, report).await? {
+                return Ok(first);
+            }
+        }
+        Err(ApiError::unavailable(
+            "the report's period or request_id kept changing hands; retry",
+        ))
+    }
+
+    /// The report, its first version, its request_id and its audit event, as one statement;
+    /// `None` when it wrote nothing because the period has its report or the request_id is
+    /// taken.
+    async fn write_report(
+        &self,
+        id: i64,
+        request_id: &str,
+        print: &[u8],
+        report: &Report,
+    ) -> Result<Option<Report>, ApiError> {
         let now = audit::now_micros();
         let status = status_column(report);
         let role = domain::role_str(UnitRole::try_from(report.role).unwrap_or_default());
@@ -471,7 +492,7 @@ impl Store {
         let response = created.encode_to_vec();
         let event = audit::Outcome::of(&response);
         let entry = event.as_ref().map(|e| e.entry.clone()).unwrap_or_default();
-        let written = sqlx::query(
+        let written = sqlx::query(&format!(
             "WITH report AS (
                  INSERT INTO reports (id, assignment, period, status, progress, problems,
                                       next_steps, percent_complete, drafter, plan, task, unit,
@@ -491,14 +512,14 @@ impl Store {
                                               created_at)
                  SELECT id, 1, 'created', $9, $19, $16 FROM report
              ), event AS (
-                 INSERT INTO audit_pending (at, actor, role, token_id, method, resource, code,
-                                            request_sha256, response_sha256)
+                 INSERT INTO audit_pending ({})
                  SELECT $16, $21, $22, $23, $24, $25, $26, $27, $28 FROM report WHERE $20
              )
              SELECT id FROM report
              WHERE CASE WHEN $17 = '' OR EXISTS (SELECT FROM claim) THEN true
                         ELSE undo_statement('request_id belongs to another request') END",
-        )
+            audit::PENDING_COLUMNS
+        ))
         .bind(id)
         .bind(&report.assignment)
         .bind(&report.period)
@@ -534,59 +555,38 @@ impl Store {
                 if let Some(event) = event {
                     event.staged();
                 }
-                Ok(created)
+                Ok(Some(created))
             }
-            Ok(None) => self.decide_create_report(request_id, print, report).await,
-            Err(err) if undone(&err) => self.decide_create_report(request_id, print, report).await,
+            Ok(None) => Ok(None),
+            Err(err) if undone(&err) => Ok(None),
             Err(err) => Err(api_error(err)),
         }
     }
 
-    /// CreateReport for a call whose single statement wrote nothing: a replay, a request_id
-    /// reused for another request, a period already reported, or a race that left the way
-    /// clear again.
-    async fn decide_create_report(
+    /// Why a CreateReport statement wrote nothing: the call's request_id was used before (its
+    /// first answer, or FAILED_PRECONDITION for another request), or the period has its report
+    /// (ALREADY_EXISTS); `None` when neither holds any more (what stood in the way rolled back).
+    async fn refusal(
         &self,
         request_id: &str,
         print: &[u8],
         report: &Report,
-    ) -> Result<Report, ApiError> {
-        let mut tx = self.begin().await?;
-        if let idempotency::Replay::Done(done) =
-            idempotency::claim::<Report>(&mut tx, "CreateReport", request_id, print).await?
+    ) -> Result<Option<Report>, ApiError> {
+        if !request_id.is_empty()
+            && let Some(first) =
+                idempotency::replay(&self.pool, "CreateReport", request_id, print).await?
         {
-            return Ok(done);
+            return Ok(Some(first));
         }
-        let status = status_column(report);
-        let plan = plan_of_task(&report.task);
-        let row: Option<ReportRow> = sqlx::query_as(&format!(
-            "INSERT INTO reports (assignment, period, status, progress, problems, next_steps,
-                                  percent_complete, drafter, plan, task, unit,
-                                  unit_display_name, role, figures)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-             ON CONFLICT (assignment, period) DO NOTHING
-             RETURNING {COLUMNS}"
-        ))
+        let reported: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT FROM reports WHERE assignment = $1 AND period = $2)",
+        )
         .bind(&report.assignment)
         .bind(&report.period)
-        .bind(status)
-        .bind(&report.progress)
-        .bind(&report.problems)
-        .bind(&report.next_steps)
-        .bind(i32::try_from(report.percent_complete).unwrap_or(100))
-        .bind(&report.drafter)
-        .bind(plan)
-        .bind(&report.task)
-        .bind(&report.unit)
-        .bind(&report.unit_display_name)
-        .bind(domain::role_str(
-            UnitRole::try_from(report.role).unwrap_or_default(),
-        ))
-        .bind(figures_json(&report.figures))
-        .fetch_optional(&mut *tx)
+        .fetch_one(&self.pool)
         .await
         .map_err(api_error)?;
-        let Some(row) = row else {
+        if reported {
             return Err(ApiError::AlreadyExists {
                 resource: format!("{} {}", report.assignment, report.period),
                 message: format!(
@@ -594,16 +594,8 @@ impl Store {
                     report.assignment, report.period
                 ),
             });
-        };
-        let created = Report::from(row);
-        let drafter = Actor {
-            name: created.drafter.clone(),
-            role: String::new(),
-        };
-        append_version(&mut tx, &created, "created", &drafter, "").await?;
-        audit::record(&mut tx, "CreateReport", request_id, &created).await?;
-        tx.commit().await.map_err(api_error)?;
-        Ok(created)
+        }
+        Ok(None)
     }
 
     async fn evidence_of(&self, ids: &[i64]) -> Result<Vec<EvidenceRow>, ApiError> {
