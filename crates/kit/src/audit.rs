@@ -141,6 +141,23 @@ pub struct Entry {
     pub response_sha256: Vec<u8>,
 }
 
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>;
+
+impl Entry {
+    /// Binds the fields to `query`, in [`PENDING_COLUMNS`] order after the time.
+    pub fn bind<'q>(&'q self, query: PgQuery<'q>) -> PgQuery<'q> {
+        query
+            .bind(&self.actor)
+            .bind(&self.role)
+            .bind(&self.token_id)
+            .bind(&self.method)
+            .bind(&self.resource)
+            .bind(&self.code)
+            .bind(&self.request_sha256)
+            .bind(&self.response_sha256)
+    }
+}
+
 /// A chained row as stored and served.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {
@@ -204,20 +221,13 @@ pub const PENDING_COLUMNS: &str =
 /// Stages `entry` for the chain through `executor`: inside a transaction it commits or rolls
 /// back with it.
 pub async fn stage<'e>(executor: impl PgExecutor<'e>, entry: &Entry) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
+    let sql = format!(
         "INSERT INTO audit_pending ({PENDING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-    ))
-    .bind(now_micros())
-    .bind(&entry.actor)
-    .bind(&entry.role)
-    .bind(&entry.token_id)
-    .bind(&entry.method)
-    .bind(&entry.resource)
-    .bind(&entry.code)
-    .bind(&entry.request_sha256)
-    .bind(&entry.response_sha256)
-    .execute(executor)
-    .await?;
+    );
+    entry
+        .bind(sqlx::query(&sql).bind(now_micros()))
+        .execute(executor)
+        .await?;
     Ok(())
 }
 

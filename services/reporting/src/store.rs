@@ -492,7 +492,7 @@ impl Store {
         let response = created.encode_to_vec();
         let event = audit::Outcome::of(&response);
         let entry = event.as_ref().map(|e| e.entry.clone()).unwrap_or_default();
-        let written = sqlx::query(&format!(
+        let sql = format!(
             "WITH report AS (
                  INSERT INTO reports (id, assignment, period, status, progress, problems,
                                       next_steps, percent_complete, drafter, plan, task, unit,
@@ -519,37 +519,29 @@ impl Store {
              WHERE CASE WHEN $17 = '' OR EXISTS (SELECT FROM claim) THEN true
                         ELSE undo_statement('request_id belongs to another request') END",
             audit::PENDING_COLUMNS
-        ))
-        .bind(id)
-        .bind(&report.assignment)
-        .bind(&report.period)
-        .bind(status)
-        .bind(&report.progress)
-        .bind(&report.problems)
-        .bind(&report.next_steps)
-        .bind(percent)
-        .bind(&report.drafter)
-        .bind(plan_of_task(&report.task))
-        .bind(&report.task)
-        .bind(&report.unit)
-        .bind(&report.unit_display_name)
-        .bind(role)
-        .bind(&figures)
-        .bind(now)
-        .bind(request_id)
-        .bind(print)
-        .bind(&response)
-        .bind(event.is_some())
-        .bind(&entry.actor)
-        .bind(&entry.role)
-        .bind(&entry.token_id)
-        .bind(&entry.method)
-        .bind(&entry.resource)
-        .bind(&entry.code)
-        .bind(&entry.request_sha256)
-        .bind(&entry.response_sha256)
-        .fetch_optional(&self.pool)
-        .await;
+        );
+        let written = sqlx::query(&sql)
+            .bind(id)
+            .bind(&report.assignment)
+            .bind(&report.period)
+            .bind(status)
+            .bind(&report.progress)
+            .bind(&report.problems)
+            .bind(&report.next_steps)
+            .bind(percent)
+            .bind(&report.drafter)
+            .bind(plan_of_task(&report.task))
+            .bind(&report.task)
+            .bind(&report.unit)
+            .bind(&report.unit_display_name)
+            .bind(role)
+            .bind(&figures)
+            .bind(now)
+            .bind(request_id)
+            .bind(print)
+            .bind(&response)
+            .bind(event.is_some());
+        let written = entry.bind(written).fetch_optional(&self.pool).await;
         match written {
             Ok(Some(_)) => {
                 if let Some(event) = event {
