@@ -216,7 +216,19 @@ impl Plans {
         let Some(who) = limited(who) else {
             return Ok(Readable::All);
         };
-        let mut readable = Vec::new();
+        Ok(Readable::Only(
+            self.all()
+                .await?
+                .iter()
+                .filter(|plan| Access::Read.allows(who, &Owner::from(*plan)))
+                .filter_map(|plan| names::parse("name", &plan.name, "plans").ok())
+                .collect(),
+        ))
+    }
+
+    /// Every plan targets keeps, their owners noted on the way.
+    pub async fn all(&self) -> Result<Vec<Plan>, Status> {
+        let mut plans = Vec::new();
         let mut page_token = String::new();
         loop {
             let page = self
@@ -233,18 +245,14 @@ impl Plans {
             {
                 let mut known = self.known.write().unwrap_or_else(PoisonError::into_inner);
                 for plan in &page.plans {
-                    let Ok(id) = names::parse("name", &plan.name, "plans") else {
-                        continue;
-                    };
-                    let owner = Owner::from(plan);
-                    if Access::Read.allows(who, &owner) {
-                        readable.push(id);
+                    if let Ok(id) = names::parse("name", &plan.name, "plans") {
+                        known.insert(id, Owner::from(plan));
                     }
-                    known.insert(id, owner);
                 }
             }
+            plans.extend(page.plans);
             if page.next_page_token.is_empty() {
-                return Ok(Readable::Only(readable));
+                return Ok(plans);
             }
             page_token = page.next_page_token;
         }

@@ -155,12 +155,12 @@ impl Reporting {
         Ok(names::plan(plan))
     }
 
-    pub(crate) fn peers(&self) -> &Peers {
-        &self.peers
-    }
-
     pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub(crate) fn plans(&self) -> &Plans {
+        &self.plans
     }
 
     /// Everything the supervision rules need about one plan.

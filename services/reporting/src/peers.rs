@@ -11,8 +11,8 @@ use duban_proto::{
     ApiError,
     v1::{
         Assignment, CreateObservationRequest, GetAssignmentRequest, GetPlanRequest,
-        GetReportingScheduleRequest, ListAssignmentsRequest, ListPlansRequest, ListTasksRequest,
-        Observation, Plan, Quantity, ReportingSchedule, UnitRole,
+        GetReportingScheduleRequest, ListAssignmentsRequest, ListTasksRequest, Observation, Plan,
+        Quantity, ReportingSchedule, UnitRole,
         assignments_service_client::AssignmentsServiceClient,
         targets_service_client::TargetsServiceClient,
     },
@@ -126,30 +126,6 @@ impl Peers {
             })
             .await
             .map(|_| ())
-    }
-
-    /// Every plan the targets service keeps.
-    pub async fn plan_names(&self) -> Result<Vec<String>, ApiError> {
-        let mut names = Vec::new();
-        let mut page_token = String::new();
-        loop {
-            let page = self
-                .targets
-                .clone()
-                .list_plans(ListPlansRequest {
-                    page_size: 1000,
-                    page_token,
-                    filter: String::new(),
-                })
-                .await
-                .map_err(|s| peer_error("targets", "plans", s))?
-                .into_inner();
-            names.extend(page.plans.into_iter().map(|p| p.name));
-            if page.next_page_token.is_empty() {
-                return Ok(names);
-            }
-            page_token = page.next_page_token;
-        }
     }
 
     pub async fn plan(&self, plan: &str) -> Result<Plan, ApiError> {

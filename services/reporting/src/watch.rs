@@ -26,7 +26,12 @@ impl Reporting {
     /// Records each plan's overdue items and the lights of its latest due period, as of today.
     async fn sweep(&self) -> Result<(), ApiError> {
         let today = today();
-        for plan in self.peers().plan_names().await? {
+        let plans = self
+            .plans()
+            .all()
+            .await
+            .map_err(|status| ApiError::unavailable(status.message()))?;
+        for plan in plans.into_iter().map(|p| p.name) {
             let (snapshot, _) = self.snapshot(&plan).await?;
             if snapshot.schedule.is_empty() {
                 continue;
