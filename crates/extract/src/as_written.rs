@@ -17,7 +17,7 @@
 //!
 //! A unit's `canonical` stays the cleaned, simplified form so 區發改局 still resolves to 区发改局.
 
-use crate::offsets::OffsetMap;
+use crate::normalize::offsets::OffsetMap;
 use crate::{Item, PlanMeta, Quantity};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -95,7 +95,10 @@ pub fn restore(
             .and_then(|t| t.find('\n'))
             .map(|i| e + i)
             .unwrap_or(clean.len());
-        let ahead = floor(clean, line_end.max(e).min(e.saturating_add(AHEAD)));
+        let ahead = floor(
+            clean,
+            line_end.max(e.saturating_add(AHEAD)).min(clean.len()),
+        );
         let mut cursor = s;
         for u in item.units.iter_mut() {
             if let Some(r) = locate(clean, &u.name, s, cursor, ahead) {

@@ -1,65 +1,180 @@
-//! Which kind of document is this?
+//! Stage 5, classify: which kind of document this is, from what the earlier stages found (a
+//! table with unit or progress columns, responsibility clauses) and from its title and
+//! opening. The kind decides how blocks are read, not whether they are segmented.
 
 use crate::DocKind;
+use crate::segment::Segments;
+use crate::segment::table::Role;
 use regex::Regex;
 use std::sync::LazyLock;
 
 static LISTING_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?m)^\s*[\[【(]?(?:19|20)\d{2}[-/.]\d{1,2}[-/.]\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?[\]】)]?\s*$").expect("listing regex")
 });
-static RESP_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:牵头单位|责任单位|配合单位|牵头部门|责任部门)\s*[::|]").expect("resp regex")
+
+/// Responsibility labels and "X牵头,Y配合" / "(A、B负责)" clauses.
+static RESP_MARK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:牵头|主办|协同|配合|责任)(?:责任)?(?:单位|部门)\s*[::]|牵头[,);、]|(?:配合|按职责分工负责|协办|负责)[)。;\]】]")
+        .expect("responsibility mark regex")
 });
 
-static LEAD_MARK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"牵头[,);、]|(?:配合|按职责分工负责|协办)[)。;]").expect("lead mark regex")
+/// Where an item says what was done: "完成情况:", "截至5月底", "上半年", "1—6月".
+static PROGRESS_MARK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:实际)?完成情况\s*:|进展情况\s*:|具体情况\s*:|截至\d|截止\d|上半年[,,]|1[-—至]\d{1,2}月|已完成")
+        .expect("progress mark regex")
 });
 
-static TABLE_HEADER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)^.*(?:序号|编号).*(?:牵头|责任单位|责任部门|主办单位).*$")
-        .expect("table header regex")
+/// Words whose presence in the title or the opening decides the kind, found in one pass.
+#[derive(Clone, Copy)]
+enum Word {
+    Decomposition,
+    ProjectList,
+    Progress,
+    ProgressSaid,
+    PlanExecution,
+    WorkReport,
+    Salutation,
+    SpeechReport,
+    SpeechDelivered,
+}
+
+const WORDS: &[(&str, Word)] = &[
+    ("分解", Word::Decomposition),
+    ("分工", Word::Decomposition),
+    ("责任清单", Word::Decomposition),
+    ("任务清单", Word::Decomposition),
+    ("台账", Word::Decomposition),
+    ("民生实事", Word::ProjectList),
+    ("实事项目", Word::ProjectList),
+    ("项目清单", Word::ProjectList),
+    ("十件实事", Word::ProjectList),
+    ("为民办实事", Word::ProjectList),
+    ("完成情况", Word::Progress),
+    ("进展情况", Word::Progress),
+    ("落实情况", Word::Progress),
+    ("推进情况", Word::Progress),
+    ("进度表", Word::Progress),
+    ("督查报告", Word::Progress),
+    ("执行情况", Word::Progress),
+    ("通报如下", Word::ProgressSaid),
+    ("报告如下", Word::ProgressSaid),
+    ("情况如下", Word::ProgressSaid),
+    ("进度如下", Word::ProgressSaid),
+    ("进展如下", Word::ProgressSaid),
+    ("计划执行情况", Word::PlanExecution),
+    ("政府工作报告", Word::WorkReport),
+    ("各位代表", Word::Salutation),
+    ("报告工作", Word::SpeechReport),
+    ("向大会报告", Word::SpeechDelivered),
+    ("作政府工作报告", Word::SpeechDelivered),
+    ("作《政府工作报告》", Word::SpeechDelivered),
+];
+
+static WORD_FINDER: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::Standard)
+        .build(WORDS.iter().map(|(w, _)| *w))
+        .expect("kind words")
 });
 
-pub fn classify(text: &str, title: Option<&str>) -> DocKind {
-    let head: String = text.chars().take(3000).collect();
+/// Which of the words a text holds (overlapping matches: "计划执行情况" is also "执行情况").
+fn words_in(text: &str) -> [bool; 9] {
+    let mut seen = [false; 9];
+    for m in WORD_FINDER.find_overlapping_iter(text) {
+        if let Some((_, w)) = WORDS.get(m.pattern().as_usize())
+            && let Some(slot) = seen.get_mut(*w as usize)
+        {
+            *slot = true;
+        }
+    }
+    seen
+}
+
+fn head(text: &str, chars: usize) -> &str {
+    let end = text
+        .char_indices()
+        .nth(chars)
+        .map_or(text.len(), |(i, _)| i);
+    text.get(..end).unwrap_or(text)
+}
+
+pub fn classify(text: &str, title: Option<&str>, seg: &Segments) -> DocKind {
+    let head3k = head(text, 3000);
     let title = title.unwrap_or("");
-    let resp = RESP_LABEL.find_iter(text).take(5).count();
-    let decomposition_words = ["分解", "分工", "责任清单", "任务清单"];
-    // "(X牵头,Y配合)" clauses without labels
-    let lead_marks = LEAD_MARK.find_iter(text).take(8).count();
-    if lead_marks >= 8
-        || (lead_marks >= 3
-            && decomposition_words
-                .iter()
-                .any(|w| title.contains(w) || head.contains(w)))
+    let in_title = words_in(title);
+    let in_head = words_in(head3k);
+    let either = |w: Word| in_title[w as usize] || in_head[w as usize];
+    let has_targets = memchr::memmem::find(text.as_bytes(), "预期目标".as_bytes()).is_some();
+    // a table that says how far each task has come is a progress report
+    let progress_table = seg
+        .tables
+        .iter()
+        .any(|t| t.columns.iter().any(|c| c.role == Role::Actual) && t.rows.len() >= 2);
+    if progress_table {
+        return DocKind::PlanExecution;
+    }
+    let speech = in_head[Word::Salutation as usize] && in_head[Word::SpeechReport as usize]
+        || in_head[Word::SpeechDelivered as usize];
+    if speech && has_targets && !either(Word::Decomposition) {
+        return DocKind::WorkReport;
+    }
+    // a report on how far the tasks have come, even where it names who answers for each:
+    // the title or a heading says so and the items say what was done
+    let progress_line = |max_lines: usize, max_chars: usize| {
+        seg.lines.iter().take(max_lines).any(|l| {
+            let s = l.text(text);
+            s.len() <= max_chars * 3
+                && s.chars().count() <= max_chars
+                && words_in(s)[Word::Progress as usize]
+                && !s.contains("通知")
+        })
+    };
+    let progress_title = in_title[Word::Progress as usize] || progress_line(60, 60);
+    let opening = crate::text::head_bytes(text, 32 * 1024);
+    let results_said = PROGRESS_MARK.find_iter(opening).take(3).count();
+    if progress_title && results_said >= 2 && !either(Word::Decomposition) {
+        return DocKind::PlanExecution;
+    }
+    let unit_table = seg
+        .tables
+        .iter()
+        .any(|t| t.columns.iter().any(|c| c.role.is_unit()) && !t.rows.is_empty());
+    // a decomposition names who answers from its first items on: its opening tells
+    let marks = RESP_MARK.find_iter(opening).take(8).count();
+    if unit_table
+        || marks >= 8
+        || (marks >= 2 && (either(Word::Decomposition) || marks >= 3))
+        || (marks >= 1 && either(Word::Decomposition))
     {
         return DocKind::Decomposition;
     }
-    if TABLE_HEADER.is_match(&head) {
-        return DocKind::Decomposition;
-    }
-    if resp >= 1
-        && (decomposition_words
-            .iter()
-            .any(|w| title.contains(w) || head.contains(w))
-            || resp >= 5)
-    {
-        return DocKind::Decomposition;
-    }
-    let date_lines = text
-        .lines()
-        .filter(|l| l.len() <= 40 && LISTING_DATE.is_match(l))
+    let date_lines = seg
+        .lines
+        .iter()
+        .map(|l| l.text(text))
+        .filter(|l| {
+            l.len() <= 40 && l.starts_with(['1', '2', '[', '【', '(']) && LISTING_DATE.is_match(l)
+        })
         .take(3)
         .count();
     if date_lines >= 3 {
         return DocKind::Other;
     }
-    if title.contains("计划执行情况") || head.contains("计划执行情况") {
+    if either(Word::PlanExecution) {
         return DocKind::PlanExecution;
     }
-    let speech =
-        head.contains("各位代表") || head.contains("报告工作") || head.contains("向大会报告");
-    if title.contains("政府工作报告") || (speech && text.contains("预期目标")) {
+    if in_title[Word::WorkReport as usize] && !either(Word::Decomposition) || speech && has_targets
+    {
+        return DocKind::WorkReport;
+    }
+    // a report on how far the year's tasks have come
+    if progress_line(400, 50) || in_head[Word::ProgressSaid as usize] {
+        return DocKind::PlanExecution;
+    }
+    if either(Word::ProjectList) || either(Word::Decomposition) {
+        return DocKind::Decomposition;
+    }
+    if either(Word::WorkReport) {
         return DocKind::WorkReport;
     }
     DocKind::Other

@@ -46,19 +46,24 @@ pub fn first_year(s: &str) -> Option<i32> {
 fn is_title_like(line: &str) -> bool {
     let n = line.chars().count();
     (6..=90).contains(&n)
-        && crate::lines::heading_level(line).is_none()
+        && crate::segment::markers::parse(line).is_none()
         && !line.contains(['。', ',', ',', '|'])
         && [
             "通知", "方案", "报告", "意见", "决定", "清单", "计划", "办法", "分工",
         ]
         .iter()
-        .any(|k| line.contains(k))
+        .any(|k| crate::text::has(line, k))
 }
 
 pub fn extract_meta(text: &str, html_title: Option<&str>) -> Meta {
     let mut meta = Meta::default();
-    let head: String = text.chars().take(6000).collect();
-    for c in META_FIELD.captures_iter(&head) {
+    // the opening: some 6000 characters
+    let head = crate::text::head_bytes(text, 18_000);
+    // the fast search finds each field; only its match is read for its parts
+    for c in META_FIELD
+        .find_iter(head)
+        .filter_map(|m| META_FIELD.captures(m.as_str()))
+    {
         let key: String = c
             .get(1)
             .map(|m| m.as_str())
@@ -97,12 +102,17 @@ pub fn extract_meta(text: &str, html_title: Option<&str>) -> Meta {
         meta.title = html_title.map(str::to_string);
     }
     if meta.doc_number.is_none() {
-        meta.doc_number = DOC_NUMBER.find(&head).map(|m| m.as_str().to_string());
+        meta.doc_number = doc_number_in(head);
     }
     // signature: an issuing body on the line before a bare date line
-    let lines: Vec<&str> = text.lines().map(str::trim).collect();
-    for w in lines.windows(2).take(400) {
-        let [body, date] = w else { continue };
+    let mut lines = text.lines().take(401).map(str::trim);
+    let mut body = lines.next().unwrap_or("");
+    for date in lines {
+        let body = std::mem::replace(&mut body, date);
+        // a date line is short and starts with its year
+        if date.len() > 40 || !date.starts_with(['1', '2']) {
+            continue;
+        }
         let date_only = DATE_CN
             .find(date)
             .is_some_and(|m| m.start() == 0 && date.len() - m.end() <= 3);
@@ -124,49 +134,87 @@ pub fn extract_meta(text: &str, html_title: Option<&str>) -> Meta {
     }
     if meta.published.is_none() {
         meta.published = text.lines().take(40).find_map(|l| {
-            (l.contains("发布时间") || l.contains("发布日期") || l.contains("日期"))
-                .then(|| date_to_iso(l))
-                .flatten()
+            (crate::text::has(l, "发布时间")
+                || crate::text::has(l, "发布日期")
+                || crate::text::has(l, "日期"))
+            .then(|| date_to_iso(l))
+            .flatten()
         });
     }
     meta.reporting_rule = reporting_rule(text);
     meta
 }
 
-/// The sentence around each "…前" that states a reporting rhythm.
+/// The 文号 in the opening: found from each "号" back over the few characters a number
+/// holds (a regex run over the whole opening has no literal to start from).
+fn doc_number_in(head: &str) -> Option<String> {
+    memchr::memmem::find_iter(head.as_bytes(), "号".as_bytes()).find_map(|at| {
+        let end = at + "号".len();
+        let from = floor_boundary(head, at.saturating_sub(90));
+        DOC_NUMBER
+            .find(head.get(from..end)?)
+            .map(|m| m.as_str().to_string())
+    })
+}
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The sentence around each deadline ("…10日前", "月底前") that states a reporting rhythm.
 fn reporting_rule(text: &str) -> Option<String> {
-    let mut from = 0;
-    while let Some(rel) = text.get(from..).and_then(|t| t.find('前')) {
-        let at = from + rel;
+    // a rule names where the report goes; without that there is none to find
+    if !["督查", "督办", "政府办", "办公室", "报送"]
+        .iter()
+        .any(|k| crate::text::has(text, k))
+    {
+        return None;
+    }
+    let b = text.as_bytes();
+    let mut searched_to = 0;
+    for at in memchr::memmem::find_iter(b, "前".as_bytes()) {
+        if at < searched_to {
+            continue;
+        }
+        let before = text.get(..at).unwrap_or("");
+        if !crate::text::ends_any(before, &["日", "号", "底", "日之"]) {
+            continue;
+        }
         // sentences are short; bounded look-around keeps a hostile single line linear
-        let window_start = (at.saturating_sub(900)..=at)
-            .find(|&i| text.is_char_boundary(i))
-            .unwrap_or(at);
-        let start = text
-            .get(window_start..at)?
-            .rfind(['。', '\n'])
-            .map(|p| window_start + p + 1)
-            .unwrap_or(window_start);
-        // '。' is three bytes: step to the next char boundary
-        let start = (start..=at)
-            .find(|&i| text.is_char_boundary(i))
-            .unwrap_or(at);
-        let window_end = (at + 900..text.len())
-            .find(|&i| text.is_char_boundary(i))
-            .unwrap_or(text.len());
-        let end = text
-            .get(at..window_end)?
-            .find(['。', '\n'])
-            .map(|p| at + p)
-            .unwrap_or(window_end);
+        let window_start = floor_boundary(text, at.saturating_sub(900));
+        let window_end = floor_boundary(text, (at + 900).min(text.len()));
+        let back = b.get(window_start..at).unwrap_or_default();
+        let start = sentence_break_rev(back).map_or(window_start, |p| window_start + p);
+        let ahead = b.get(at..window_end).unwrap_or_default();
+        let end = sentence_break(ahead).map_or(window_end, |(p, _)| at + p);
         if let Some(s) = text.get(start..end)
             && is_reporting_rule(s)
         {
             return Some(format!("{}。", s.trim()));
         }
-        from = end.max(at + '前'.len_utf8());
+        searched_to = end;
     }
     None
+}
+
+/// The first "。" or line break: its offset and length.
+fn sentence_break(b: &[u8]) -> Option<(usize, usize)> {
+    let stop = "。".as_bytes();
+    let nl = memchr::memchr(b'\n', b);
+    let dot = memchr::memmem::find(b.get(..nl.unwrap_or(b.len())).unwrap_or(b), stop);
+    dot.map(|p| (p, stop.len())).or(nl.map(|p| (p, 1)))
+}
+
+/// Just after the last "。" or line break.
+fn sentence_break_rev(b: &[u8]) -> Option<usize> {
+    let stop = "。".as_bytes();
+    let nl = memchr::memrchr(b'\n', b).map(|p| p + 1);
+    let dot = memchr::memmem::rfind(b.get(nl.unwrap_or(0)..).unwrap_or(b), stop)
+        .map(|p| nl.unwrap_or(0) + p + stop.len());
+    dot.or(nl)
 }
 
 /// "从2025年第二季度起,每个季度第1个月的10日前,…报区政府督查室": a rhythm, a deadline and a recipient.
@@ -182,15 +230,15 @@ fn is_reporting_rule(s: &str) -> bool {
         "年底",
     ]
     .iter()
-    .any(|k| s.contains(k));
-    let deadline = s.contains("日前")
-        || s.contains("日之前")
-        || s.contains("号前")
-        || s.contains("月底前")
-        || s.contains("底前");
-    let recipient = s.contains("报")
+    .any(|k| crate::text::has(s, k));
+    let deadline = crate::text::has(s, "日前")
+        || crate::text::has(s, "日之前")
+        || crate::text::has(s, "号前")
+        || crate::text::has(s, "月底前")
+        || crate::text::has(s, "底前");
+    let recipient = crate::text::has(s, "报")
         && ["督查", "督办", "政府办", "办公室", "报送"]
             .iter()
-            .any(|k| s.contains(k));
+            .any(|k| crate::text::has(s, k));
     rhythm && deadline && recipient && s.chars().count() < 300
 }

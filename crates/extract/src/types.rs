@@ -65,6 +65,12 @@ pub struct Item {
     /// Byte range of the item in `Extraction::text` (the decoded text as written).
     pub span: [usize; 2],
     pub warnings: Vec<String>,
+    /// How sure the reading is, 0–1: low values go to a person first.
+    #[serde(default)]
+    pub confidence: f64,
+    /// The evidence behind the reading and its confidence.
+    #[serde(default)]
+    pub reasons: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -69,7 +69,8 @@ fn mirror_pinyin_and_traditional() {
     let t: Vec<_> = x.items.iter().flat_map(|i| i.targets.iter()).collect();
     assert_eq!(t.len(), 2, "{:#?}", x.items);
     assert_eq!(t[1].value, 20000.0);
-    assert_eq!(x.items[1].text, "城鎮新增就業2萬人以上");
+    // a clause is emitted with the separator that ends it
+    assert_eq!(x.items[1].text, "城鎮新增就業2萬人以上。");
     assert_eq!(t[1].unit, "人");
 }
 

@@ -1,0 +1,339 @@
+//! Text clean-up for scraped pages: mirror-site pinyin, traditional characters, full-width
+//! digits, stray control characters and site boilerplate lines.
+
+use super::offsets::{Builder, OffsetMap, StepMap};
+use regex::Regex;
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+/// "經(jīng)濟" → "經濟": mirrors insert tone-marked pinyin in parentheses after characters.
+static PINYIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"([\p{Han}])[((]([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňḿ]{1,7})[))]")
+        .expect("pinyin regex")
+});
+
+static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)^\s*(?:
+            .*ICP[备証证].*|.*公网安备.*|.*版权所有.*|Copyright.*|.*技术支持[::].*|.*网站标识码.*|
+            相关标签.*|本文由.{0,40}提供.*|(?:联系人|手机|电话|传真|邮箱|邮编|地址|E-?mail)\s*[::].{0,60}|
+            (?:主办单位|承办单位|责任编辑|来源|浏览次数|点击)\s*[::].{0,60}|
+            .*您访问的链接即将离开.*|分享到.{0,30}|【?打印(?:本页|此页)?】?\s*【?关闭(?:窗口|本页)?】?|
+            上一篇.{0,80}|下一篇.{0,80}|返回顶部|扫一扫.{0,30}
+        )\s*$",
+    )
+    .expect("boilerplate regex")
+});
+
+/// Words of boilerplate that may stand anywhere in its line ("…ICP备…", "…版权所有…"):
+/// rare, found by SIMD search over the whole text.
+const BOILERPLATE_ANYWHERE: &[&str] = &[
+    "ICP",
+    "公网安备",
+    "版权所有",
+    "技术支持",
+    "网站标识码",
+    "您访问的链接",
+];
+
+/// The words that boilerplate starting its line begins with ("电话:…", "上一篇…").
+const BOILERPLATE_START: &[&str] = &[
+    "Copyright",
+    "相关标签",
+    "本文由",
+    "联系人",
+    "手机",
+    "电话",
+    "传真",
+    "邮箱",
+    "邮编",
+    "地址",
+    "Email",
+    "E-mail",
+    "email",
+    "主办单位",
+    "承办单位",
+    "责任编辑",
+    "来源",
+    "浏览次数",
+    "点击",
+    "分享到",
+    "【打印",
+    "打印",
+    "【关闭",
+    "关闭",
+    "上一篇",
+    "下一篇",
+    "返回顶部",
+    "扫一扫",
+];
+
+/// Characters that only occur in traditional-character text; their presence switches the
+/// character mapping on.
+static TRAD_MARKERS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::new([
+        "們", "這", "發", "經", "區", "會", "國", "為", "個", "實", "產", "務",
+    ])
+    .expect("markers")
+});
+
+const PINYIN_TONE: &str = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňḿ";
+
+fn normalize_char(c: char) -> Option<char> {
+    match c {
+        // full-width ASCII forms (digits, letters, ,:;()%) become half-width, as NFKC would
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
+        '\u{3000}' | '\u{00A0}' | '\t' => Some(' '),
+        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{FEFF}' | '\u{00AD}' => None,
+        '\r' => Some('\n'),
+        c if c.is_control() && c != '\n' => None,
+        c => Some(c),
+    }
+}
+
+/// Can a character that `normalize_char` changes start with this byte? Control characters and
+/// DEL; C2 (U+0080–U+00BF: C1 controls, the no-break space, the soft hyphen); E2 (zero-width
+/// spaces), E3 (the ideographic space) and EF (the BOM, full-width forms). CJK characters (E4–E9)
+/// and continuation bytes never do, so the scan skips them without decoding.
+const MAY_CHANGE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = i != b'\n' as usize;
+        i += 1;
+    }
+    t[0x7F] = true;
+    t[0xC2] = true;
+    t[0xE2] = true;
+    t[0xE3] = true;
+    t[0xEF] = true;
+    t
+};
+
+/// `text` with `normalize_char` applied, and the step's map; None when nothing changes. One
+/// pass: the runs between changed characters are copied whole (in Chinese text the full-width
+/// comma alone comes every few words, so the runs are short but many).
+fn normalize_chars(text: &str) -> Option<(String, StepMap)> {
+    let bytes = text.as_bytes();
+    let mut out: Option<(String, Builder)> = None;
+    let (mut copied, mut i) = (0usize, 0usize);
+    while i < bytes.len() {
+        if !bytes.get(i).is_some_and(|&b| MAY_CHANGE[usize::from(b)]) {
+            i += 1;
+            continue;
+        }
+        // a flagged byte is ASCII or a lead byte, so `i` is a character boundary
+        let Some(c) = text.get(i..).and_then(|t| t.chars().next()) else {
+            break;
+        };
+        let len = c.len_utf8();
+        let n = normalize_char(c);
+        if n != Some(c) {
+            let (o, b) =
+                out.get_or_insert_with(|| (String::with_capacity(text.len()), Builder::new()));
+            o.push_str(text.get(copied..i).unwrap_or(""));
+            b.copy(i - copied);
+            match n {
+                Some(n) => {
+                    o.push(n);
+                    b.replace_char(n.len_utf8(), len);
+                }
+                None => b.skip(len),
+            }
+            copied = i + len;
+        }
+        i += len;
+    }
+    let (mut o, mut b) = out?;
+    o.push_str(text.get(copied..).unwrap_or(""));
+    b.copy(text.len() - copied);
+    Some((o, b.finish()))
+}
+
+/// Tone-marked vowels are in Latin-1 (à á è é ì í ò ó ù ú ü: lead byte 0xC3), Latin
+/// Extended-A/B (lead bytes 0xC4..=0xC9) or U+1E3F ḿ (lead byte 0xE1).
+fn may_have_tones(text: &str) -> bool {
+    // branch-free over each chunk, so the loop vectorizes
+    text.as_bytes().chunks(64).any(|ch| {
+        ch.iter().fold(0u8, |acc, &c| {
+            acc | ((c.wrapping_sub(0xC3) <= 6) | (c == 0xE1)) as u8
+        }) != 0
+    })
+}
+
+/// Cleans decoded text for the rules, with the map from the cleaned text back to `text`
+/// (what item spans index into, so items can be emitted as the document wrote them).
+pub fn clean(text: &str) -> (String, OffsetMap) {
+    let mut map = OffsetMap::default();
+    let text: Cow<'_, str> = if text.contains('\r') {
+        // "\r\n" → "\n": the "\r" is dropped, the newline maps to itself
+        let mut b = Builder::new();
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for (i, _) in text.match_indices("\r\n") {
+            out.push_str(text.get(last..i).unwrap_or(""));
+            b.copy(i - last);
+            b.skip(1);
+            last = i + 1;
+        }
+        out.push_str(text.get(last..).unwrap_or(""));
+        b.copy(text.len() - last);
+        map.push(b.finish());
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(text)
+    };
+    let text = if may_have_tones(&text) && text.contains('(') {
+        let (t, step) = strip_pinyin(&text);
+        map.push(step);
+        Cow::Owned(t)
+    } else {
+        text
+    };
+    // mirror sites convert to traditional characters; map back with a conversion table crate
+    // a mirror converts the whole page, so its first 4 KB tell
+    let sample_end = (4 * 1024..=text.len().min(4 * 1024 + 3))
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(text.len());
+    let sample = text.get(..sample_end).unwrap_or(&text);
+    let text = if TRAD_MARKERS.find_iter(sample).take(3).count() >= 3 {
+        let simple = fast2s::convert(&text);
+        map.mark_rewritten();
+        // the table maps one 3-byte character to one 3-byte character, so offsets stay put;
+        // should that ever change, the map is built character by character
+        if simple.len() != text.len() {
+            let mut b = Builder::new();
+            for (t, s) in text.chars().zip(simple.chars()) {
+                b.replace_char(s.len_utf8(), t.len_utf8());
+            }
+            map.push(b.finish());
+        }
+        Cow::Owned(simple)
+    } else {
+        text
+    };
+    let text = match normalize_chars(&text) {
+        Some((t, step)) => {
+            map.mark_rewritten();
+            map.push(step);
+            Cow::Owned(t)
+        }
+        None => text,
+    };
+    // boilerplate lines are short: only those are checked, and the text between them is
+    // copied in one piece (trailing blanks stay; lines are trimmed where they are read)
+    let mut b = Builder::new();
+    let mut out = String::with_capacity(text.len() + 1);
+    let mut copied = 0usize;
+    let mut pos = 0usize;
+    let mut anywhere_at: Vec<usize> = BOILERPLATE_ANYWHERE
+        .iter()
+        .flat_map(|w| memchr::memmem::find_iter(text.as_bytes(), w.as_bytes()))
+        .collect();
+    anywhere_at.sort_unstable();
+    let mut anywhere = anywhere_at.into_iter().peekable();
+    for line in text.split('\n') {
+        let (ls, le) = (pos, pos + line.len());
+        pos = le + 1;
+        let head = line.trim_start();
+        let candidate = line.len() < 360
+            && (BOILERPLATE_START
+                .iter()
+                .any(|w| crate::text::starts(head, w))
+                || anywhere.peek().is_some_and(|&a| a < le));
+        while anywhere.peek().is_some_and(|&a| a < le) {
+            anywhere.next();
+        }
+        if candidate && BOILERPLATE.is_match(line) {
+            out.push_str(text.get(copied..ls).unwrap_or(""));
+            b.copy(ls - copied);
+            b.skip(le - ls);
+            copied = le;
+        }
+    }
+    out.push_str(text.get(copied..).unwrap_or(""));
+    b.copy(text.len() - copied);
+    if !out.ends_with('\n') {
+        // the last line had no newline of its own
+        out.push('\n');
+        b.replace(1, 0);
+    }
+    map.push(b.finish());
+    (out, map)
+}
+
+/// "經(jīng)濟" → "經濟", with the step's map (the pinyin maps from nothing).
+fn strip_pinyin(text: &str) -> (String, StepMap) {
+    let mut b = Builder::new();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for caps in PINYIN.captures_iter(text) {
+        let (Some(m), Some(han), Some(py)) = (caps.get(0), caps.get(1), caps.get(2)) else {
+            continue;
+        };
+        out.push_str(text.get(last..m.start()).unwrap_or(""));
+        b.copy(m.start() - last);
+        if py.as_str().contains(|c: char| PINYIN_TONE.contains(c)) {
+            out.push_str(han.as_str());
+            b.copy(han.len());
+            b.skip(m.len() - han.len());
+        } else {
+            out.push_str(m.as_str());
+            b.copy(m.len());
+        }
+        last = m.end();
+    }
+    out.push_str(text.get(last..).unwrap_or(""));
+    b.copy(text.len() - last);
+    (out, b.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every cleaned character maps back onto source text that cleans to it.
+    #[test]
+    fn the_byte_scan_finds_what_normalizing_changes() {
+        for (s, want) in [
+            ("地区生产总值增长6%", false),
+            ("增长６％", true),
+            ("a\tb", true),
+            ("全角\u{3000}空格", true),
+            ("零\u{200B}宽", true),
+            ("\u{FEFF}BOM", true),
+            ("不换\u{00A0}行", true),
+            ("soft\u{00AD}hyphen", true),
+            ("é", false),
+            ("—— 〈〉 《》", false),
+        ] {
+            assert_eq!(normalize_chars(s).is_some(), want, "{s}");
+            let changed = s.chars().any(|c| normalize_char(c) != Some(c));
+            assert_eq!(changed, want, "{s}");
+        }
+    }
+
+    #[test]
+    fn map_points_back_to_the_source() {
+        let src = "  發展經(jīng)濟\r\n\u{200B}新增１２個(gè)\r\n版权所有 某某\n地區\t ";
+        let (clean, map) = clean(src);
+        assert_eq!(clean, "  发展经济\n新增12个\n\n地区  \n");
+        let piece = |s: &str| {
+            let i = clean.find(s).expect("in clean");
+            let r = map.range(i..i + s.len());
+            src.get(r).expect("boundary").to_string()
+        };
+        assert_eq!(piece("经济"), "經(jīng)濟");
+        // pinyin after the last character is not part of the range
+        assert_eq!(piece("新增12个"), "新增１２個");
+        assert_eq!(piece("地区"), "地區");
+        let i = clean.find("12个").expect("in clean");
+        let names: String = map
+            .pieces(i..i + "12个".len())
+            .into_iter()
+            .filter_map(|r| src.get(r))
+            .collect();
+        assert_eq!(names, "１２個");
+        assert_eq!(map.range(clean.len() - 1..clean.len()).start, src.len());
+    }
+}

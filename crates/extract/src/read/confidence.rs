@@ -1,0 +1,46 @@
+//! How sure the reading of an item is, from 0 to 1, and why. Readers set a base for the
+//! structure they read the item from; the evidence inside the item moves it: a unit clause
+//! and figures raise it, a list that names units elsewhere but none here, a value that looks
+//! like a typo, or an item that runs on for a page lower it.
+
+use crate::Item;
+
+/// Base confidence of each reading.
+pub const TABLE_ROW: f64 = 0.8;
+pub const NUMBERED: f64 = 0.65;
+pub const STATEMENT: f64 = 0.8;
+pub const RESULT: f64 = 0.7;
+
+pub fn score(it: &mut Item) {
+    let mut c = if it.confidence > 0.0 {
+        it.confidence
+    } else {
+        0.5
+    };
+    if !it.units.is_empty() {
+        c += 0.15;
+        it.reasons.push(format!("{} unit(s) named", it.units.len()));
+    }
+    if !it.targets.is_empty() || !it.actual.is_empty() {
+        c += 0.05;
+    }
+    if it.reasons.iter().any(|r| r.starts_with("names no unit")) {
+        c -= 0.15;
+    }
+    if !it.warnings.is_empty() {
+        c -= 0.2;
+        it.reasons
+            .push("a warning about a value or a label".to_string());
+    }
+    let n = it.text.chars().count();
+    if n > 600 {
+        c -= 0.1;
+        it.reasons.push(format!(
+            "long item ({n} characters): boundaries may be wrong"
+        ));
+    } else if n < 6 {
+        c -= 0.2;
+        it.reasons.push("very short item".to_string());
+    }
+    it.confidence = (c.clamp(0.05, 0.99) * 100.0).round() / 100.0;
+}

@@ -1,0 +1,109 @@
+//! Stage 4, read: the document's kind decides how the segmented blocks are read — a
+//! decomposition's numbered items and table rows as tasks with their units, a progress
+//! report's figures as outcomes, a work report's 主要预期目标 clauses as targets with last
+//! year's results — and every item gets a confidence and the evidence behind it.
+
+mod confidence;
+mod execution;
+mod lists;
+mod plans;
+mod report;
+mod tables;
+
+use crate::segment::Segments;
+use crate::{DocKind, Item, PlanMeta, Role};
+
+/// What the readers know of the document.
+pub struct Doc<'a> {
+    /// The cleaned text.
+    pub text: &'a str,
+    pub seg: &'a Segments,
+    pub title: Option<&'a str>,
+    pub title_year: Option<i32>,
+    pub kind: DocKind,
+    /// "列第一位的为牵头单位" stated in the document.
+    pub first_is_lead: bool,
+}
+
+pub struct Read {
+    pub plans: Vec<PlanMeta>,
+    pub items: Vec<Item>,
+}
+
+pub fn read(doc: &Doc<'_>) -> Read {
+    let plans = plans::plans(doc);
+    let mut items = match doc.kind {
+        DocKind::Decomposition => {
+            let mut v = tables::items(doc, &plans);
+            v.extend(lists::items(doc, &plans, lists::Mode::Tasks, &v));
+            if v.is_empty() {
+                v = report::items(doc);
+            }
+            v
+        }
+        DocKind::PlanExecution if execution::is_plan_report(doc) => {
+            // a report to the congress on the year's plan: its "——" lines, else its targets
+            let v = execution::items(doc);
+            if v.is_empty() { report::items(doc) } else { v }
+        }
+        DocKind::PlanExecution => {
+            let mut v = tables::items(doc, &plans);
+            v.extend(execution::items(doc));
+            let claimed = v.clone();
+            v.extend(lists::items(doc, &plans, lists::Mode::Progress, &claimed));
+            let claimed = v.clone();
+            v.extend(execution::progress_paragraphs(doc, &claimed));
+            if v.is_empty() {
+                v = report::items(doc);
+            }
+            v
+        }
+        DocKind::WorkReport | DocKind::Other => report::items(doc),
+    };
+    items.sort_by_key(|i| i.span[0]);
+    for it in items.iter_mut() {
+        settle_roles(it, doc.first_is_lead);
+        confidence::score(it);
+    }
+    let mut plans = plans;
+    for p in plans.iter_mut() {
+        p.items = items
+            .iter()
+            .filter(|it| it.plan.as_deref() == Some(p.title.as_str()))
+            .count();
+    }
+    plans.retain(|p| p.items > 0);
+    Read { plans, items }
+}
+
+/// The document's rules for roles: where it says the first unit listed leads, the others
+/// co-operate; a 责任单位 list beside a 牵头单位 co-operates with the lead.
+fn settle_roles(item: &mut Item, first_is_lead: bool) {
+    let has_lead = item.units.iter().any(|u| u.role == Role::Lead);
+    if first_is_lead && !has_lead {
+        for (i, u) in item.units.iter_mut().enumerate() {
+            u.role = if i == 0 { Role::Lead } else { Role::Co };
+        }
+        item.reasons
+            .push("the document says the unit listed first leads".to_string());
+        return;
+    }
+    if has_lead {
+        for u in item.units.iter_mut() {
+            if u.role == Role::Responsible && u.level.is_none() {
+                u.role = Role::Co;
+            }
+        }
+    }
+    // one body named twice in one item (several clauses): once
+    let mut seen: Vec<(String, Option<String>)> = Vec::new();
+    item.units.retain(|u| {
+        let k = (u.name.clone(), u.level.clone());
+        if seen.contains(&k) {
+            false
+        } else {
+            seen.push(k);
+            true
+        }
+    });
+}
