@@ -663,6 +663,11 @@ pub static POLICY: &[Rule] = &[
         EVERYONE,
         Audit::No,
     ),
+    rule(
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        EVERYONE,
+        Audit::No,
+    ),
 ];
 
 /// Methods anyone may call without a token.

@@ -256,10 +256,7 @@ where
                         .or_else(|| grpc_status(&parts.headers))
                         .unwrap_or(Code::Unknown);
                     let bytes = collected.to_bytes();
-                    let rebuilt = http_body_util::Full::new(bytes.clone()).with_trailers(
-                        std::future::ready(trailers.map(Ok::<_, std::convert::Infallible>)),
-                    );
-                    (code, bytes, Body::new(rebuilt))
+                    (code, bytes.clone(), rebuild(bytes, trailers))
                 }
                 Err(_) => (Code::Unknown, Bytes::new(), Body::empty()),
             };
@@ -277,6 +274,22 @@ where
             }
             Ok(http::Response::from_parts(parts, body))
         })
+    }
+}
+
+/// The response body again, as the handler wrote it. A trailers-only response (an error: its
+/// grpc-status is in the headers, the body is empty) must stay an empty body that ends the
+/// stream with the headers: a body that only might carry trailers makes hyper send the headers
+/// without END_STREAM and then an empty DATA frame with END_STREAM, which the gRPC
+/// specification forbids and the C core (grpcio, and every client built on it) reads as
+/// UNKNOWN "Stream removed", losing the status.
+fn rebuild(bytes: Bytes, trailers: Option<http::HeaderMap>) -> Body {
+    match trailers {
+        None if bytes.is_empty() => Body::empty(),
+        None => Body::new(http_body_util::Full::new(bytes)),
+        Some(trailers) => Body::new(http_body_util::Full::new(bytes).with_trailers(
+            std::future::ready(Some(Ok::<_, std::convert::Infallible>(trailers))),
+        )),
     }
 }
 

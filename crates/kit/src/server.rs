@@ -57,13 +57,22 @@ pub struct Protection {
     pub guard: Guard,
 }
 
-/// Serves `routes` (the service's own API) plus health, reflection and the audit trail on
-/// `listener` until `shutdown` is cancelled.
+/// What every server hosts besides its own API; reflection lists them too.
+const COMMON_SERVICES: &[&str] = &[
+    "grpc.health.v1.Health",
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+    "duban.v1.AuditService",
+];
+
+/// Serves `routes` (the service's own API, whose gRPC service names are `hosted`) plus health,
+/// reflection and the audit trail on `listener` until `shutdown` is cancelled.
 #[allow(clippy::too_many_arguments)]
 pub async fn serve(
     listener: TcpListener,
     service_name: &'static str,
     routes: Routes,
+    hosted: &[&'static str],
     pool: PgPool,
     metrics: Arc<Metrics>,
     shutdown: CancellationToken,
@@ -82,10 +91,18 @@ pub async fn serve(
         options.health_interval,
         shutdown.clone(),
     ));
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(duban_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+    // Both reflection versions: grpcurl and tonic speak v1; grpcio-reflection, older grpcurl,
+    // Postman and Evans speak only v1alpha. Each lists exactly what this port serves.
+    let reflection = || {
+        hosted.iter().chain(COMMON_SERVICES).fold(
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(duban_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET),
+            |builder, name| builder.with_service_name(*name),
+        )
+    };
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
     let mut builder = Server::builder();
     if let Some(tls) = protection.tls {
         builder = builder
@@ -100,7 +117,8 @@ pub async fn serve(
         .layer(GuardLayer::new(protection.guard))
         .add_routes(routes)
         .add_service(health)
-        .add_service(reflection)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
         .add_service(trail);
 
     let signal = {

@@ -142,7 +142,12 @@ impl Bound {
         })
     }
 
-    pub async fn serve(self, routes: Routes, shutdown: CancellationToken) -> anyhow::Result<()> {
+    pub async fn serve(
+        self,
+        routes: Routes,
+        hosted: &[&'static str],
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
         tracing::info!(service = self.spec.app_name, addr = %self.local_addr(), "listening");
         // The endpoint answers until the server has drained, so the drain can be watched.
         if let Some(addr) = self.metrics_addr() {
@@ -198,6 +203,7 @@ impl Bound {
             self.listener,
             self.spec.service_name,
             routes,
+            hosted,
             self.pool,
             self.metrics,
             shutdown,

@@ -19,7 +19,7 @@ use duban_kit::{
 };
 use duban_proto::v1::{
     assignments_service_server::{AssignmentsServiceServer, SERVICE_NAME},
-    token_service_server::TokenServiceServer,
+    token_service_server::{self, TokenServiceServer},
 };
 use tokio_util::sync::CancellationToken;
 
@@ -144,6 +144,7 @@ impl Application {
             .bound
             .serve(
                 tonic::service::Routes::new(api).add_service(tokens),
+                &[SERVICE_NAME, token_service_server::SERVICE_NAME],
                 shutdown,
             )
             .await;

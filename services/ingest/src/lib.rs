@@ -140,7 +140,11 @@ impl Application {
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
         let served = self
             .bound
-            .serve(tonic::service::Routes::new(api), shutdown.clone())
+            .serve(
+                tonic::service::Routes::new(api),
+                &[SERVICE_NAME],
+                shutdown.clone(),
+            )
             .await;
         shutdown.cancel();
         if let Err(err) = dispatcher.await {

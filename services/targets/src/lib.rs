@@ -110,7 +110,7 @@ impl Application {
         let api = TargetsServiceServer::new(grpc::Targets::new(self.bound.pool.clone(), cache))
             .max_decoding_message_size(MAX_MESSAGE_BYTES);
         self.bound
-            .serve(tonic::service::Routes::new(api), shutdown)
+            .serve(tonic::service::Routes::new(api), &[SERVICE_NAME], shutdown)
             .await
     }
 }

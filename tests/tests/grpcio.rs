@@ -1,0 +1,133 @@
+//! The services called by Google's grpcio (tests/grpcio/client.py), the client stack most of
+//! duban's callers share, not tonic's: every refused call must reach it with its real status
+//! code and details. The virtual environment (tests/grpcio/requirements.txt, from PyPI) and
+//! the stubs (generated from proto/ by grpc_tools) are made under target/ on first use.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::OnceLock,
+    time::Duration,
+};
+
+use duban_cli::stack::Service;
+use duban_testkit::TestSet;
+
+/// The client and its requirements, in the repository.
+fn client_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("grpcio")
+}
+
+/// A python with grpcio installed, and the folder of the generated stubs.
+struct Python {
+    interpreter: PathBuf,
+    stubs: PathBuf,
+}
+
+fn run(command: &mut std::process::Command, what: &str) {
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn python() -> &'static Python {
+    static PYTHON: OnceLock<Python> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let venv = tmp.join("grpcio-venv");
+        let requirements = std::fs::read_to_string(client_dir().join("requirements.txt"))
+            .expect("tests/grpcio/requirements.txt");
+        let marker = venv.join("installed-requirements.txt");
+        let interpreter = venv.join("bin/python");
+        if std::fs::read_to_string(&marker).ok().as_deref() != Some(requirements.as_str()) {
+            let _ = std::fs::remove_dir_all(&venv);
+            run(
+                std::process::Command::new("python3")
+                    .args(["-m", "venv"])
+                    .arg(&venv),
+                "python3 -m venv",
+            );
+            run(
+                std::process::Command::new(&interpreter)
+                    .args(["-m", "pip", "install", "--quiet", "-r"])
+                    .arg(client_dir().join("requirements.txt")),
+                "pip install -r tests/grpcio/requirements.txt",
+            );
+            std::fs::write(&marker, &requirements).expect("writing the venv marker");
+        }
+        // Regenerated every run, so the stubs are always those of proto/ as it is now.
+        let stubs = tmp.join(format!("grpcio-stubs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&stubs);
+        std::fs::create_dir_all(&stubs).expect("stubs folder");
+        let proto = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../proto");
+        let files: Vec<PathBuf> = std::fs::read_dir(proto.join("duban/v1"))
+            .expect("proto/duban/v1")
+            .map(|e| e.expect("proto entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "proto"))
+            .collect();
+        run(
+            std::process::Command::new(&interpreter)
+                .args(["-m", "grpc_tools.protoc"])
+                .arg(format!("-I{}", proto.display()))
+                .arg(format!("--python_out={}", stubs.display()))
+                .arg(format!("--grpc_python_out={}", stubs.display()))
+                .args(&files),
+            "grpc_tools.protoc",
+        );
+        Python { interpreter, stubs }
+    })
+}
+
+/// Runs one suite of client.py against `set`; its output, or a panic naming the failed checks.
+async fn suite(set: &TestSet, name: &str, extra: &[&str]) -> String {
+    let python = python();
+    let address = |service| set.stack.addr(service).to_string();
+    let mut command = tokio::process::Command::new(&python.interpreter);
+    command
+        .arg(client_dir().join("client.py"))
+        .arg("--stubs")
+        .arg(&python.stubs)
+        .args(["--ingest", &address(Service::Ingest)])
+        .args(["--targets", &address(Service::Targets)])
+        .args(["--assignments", &address(Service::Assignments)])
+        .args(["--reporting", &address(Service::Reporting)])
+        .args(extra)
+        .arg(name)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(Duration::from_secs(300), command.output())
+        .await
+        .unwrap_or_else(|_| panic!("client.py {name} did not finish within 300 s"))
+        .expect("starting client.py");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "client.py {name} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_writes_reach_grpcio_with_their_code_and_details() {
+    let set = TestSet::start().await;
+    let out = suite(&set, "refused-writes", &[]).await;
+    assert!(out.contains("CreateDocument without content: INVALID_ARGUMENT"));
+    set.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reflection_of_both_versions_lists_exactly_each_ports_services() {
+    let set = TestSet::start().await;
+    let out = suite(&set, "reflection", &[]).await;
+    assert!(out.contains("targets reflection v1alpha list"));
+    set.stop().await;
+}
