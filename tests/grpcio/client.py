@@ -149,6 +149,56 @@ def refused_writes(args, pb, checks):
     )
 
 
+def bounded_errors(args, pb, checks):
+    """Errors quote what the caller sent only up to a bound, and inputs that travel to SQL are
+    bounded before they get there (issue 23, items 4 and 5)."""
+    metadata = [("authorization", f"Bearer {args.token}")] if args.token else None
+    assignments_pb2, assignments_grpc = pb["assignments"]
+    targets_pb2, targets_grpc = pb["targets"]
+    assignments = assignments_grpc.AssignmentsServiceStub(channel(args.assignments, args.ca))
+    targets = targets_grpc.TargetsServiceStub(channel(args.targets, args.ca))
+
+    def short_error(name, call, request, codes):
+        try:
+            call(request, metadata=metadata, timeout=30)
+            checks.ok(name, False, "the call succeeded")
+            return None
+        except grpc.RpcError as err:
+            checks.ok(f"{name}: {err.code().name}", err.code() in codes, err.details()[:300])
+            size = sum(len(k) + len(v) for k, v in err.trailing_metadata() or ())
+            checks.ok(f"{name}: error metadata {size} bytes < 8192", size < 8192, size)
+            return err
+
+    short_error(
+        "ListLedger of a 10,000-character unit",
+        assignments.ListLedger,
+        assignments_pb2.ListLedgerRequest(unit="区" * 10_000),
+        {grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT},
+    )
+    short_error(
+        "GetPlan of a 10,000-character name",
+        targets.GetPlan,
+        targets_pb2.GetPlanRequest(name="plans/" + "9" * 10_000),
+        {grpc.StatusCode.INVALID_ARGUMENT},
+    )
+    err = short_error(
+        "ListTasks with a megabyte filter",
+        targets.ListTasks,
+        targets_pb2.ListTasksRequest(parent="plans/-", filter="text:" + "营" * 350_000),
+        {grpc.StatusCode.INVALID_ARGUMENT},
+    )
+    if err is not None:
+        checks.ok("ListTasks with a megabyte filter: names the limit", "at most 2000" in err.details(), err.details()[:300])
+    err = short_error(
+        "ListTasks with 17 filter terms",
+        targets.ListTasks,
+        targets_pb2.ListTasksRequest(parent="plans/-", filter=" AND ".join(["status=ACTIVE"] * 17)),
+        {grpc.StatusCode.INVALID_ARGUMENT},
+    )
+    if err is not None:
+        checks.ok("ListTasks with 17 filter terms: names the limit", "16 terms" in err.details(), err.details()[:300])
+
+
 COMMON = {
     "grpc.health.v1.Health",
     "grpc.reflection.v1.ServerReflection",
@@ -208,7 +258,11 @@ def reflection(args, pb, checks):
                     checks.ok(f"{service} reflection resolves {full_name}", False, repr(err))
 
 
-SUITES = {"refused-writes": refused_writes, "reflection": reflection}
+SUITES = {
+    "refused-writes": refused_writes,
+    "reflection": reflection,
+    "bounded-errors": bounded_errors,
+}
 
 
 def main():

@@ -131,3 +131,11 @@ async fn reflection_of_both_versions_lists_exactly_each_ports_services() {
     assert!(out.contains("targets reflection v1alpha list"));
     set.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn errors_are_bounded_and_oversized_filters_refused() {
+    let set = TestSet::start().await;
+    let out = suite(&set, "bounded-errors", &[]).await;
+    assert!(out.contains("ListTasks with a megabyte filter: INVALID_ARGUMENT"));
+    set.stop().await;
+}

@@ -4,7 +4,7 @@
 //! filter, so a token cannot be replayed against a different filter.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use duban_proto::ApiError;
+use duban_proto::{ApiError, quote};
 use sha2::{Digest, Sha256};
 
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
@@ -72,7 +72,7 @@ pub fn parse_bool(value: &str) -> Result<bool, ApiError> {
         "false" => Ok(false),
         other => Err(ApiError::invalid(
             "filter",
-            format!("expected true or false, not {other:?}"),
+            format!("expected true or false, not {}", quote(other)),
         )),
     }
 }
@@ -91,18 +91,48 @@ pub struct Term {
     pub value: String,
 }
 
+/// Longest filter accepted, in characters: every term travels to SQL.
+pub const MAX_FILTER_CHARS: usize = 2000;
+/// Most terms one filter may join with AND.
+pub const MAX_FILTER_TERMS: usize = 16;
+/// Longest value of one term, in characters.
+pub const MAX_FILTER_VALUE_CHARS: usize = 200;
+
 /// Parses `a = 1 AND b = "two words" AND c : x` into terms, accepting only `allowed` fields.
 pub fn parse_filter(filter: &str, allowed: &[&str]) -> Result<Vec<Term>, ApiError> {
+    let length = filter.chars().count();
+    if length > MAX_FILTER_CHARS {
+        return Err(ApiError::invalid(
+            "filter",
+            format!("is {length} characters long; at most {MAX_FILTER_CHARS} are accepted"),
+        ));
+    }
     let mut terms = Vec::new();
     let mut rest = filter.trim();
     while !rest.is_empty() {
+        if terms.len() == MAX_FILTER_TERMS {
+            return Err(ApiError::invalid(
+                "filter",
+                format!("has more than {MAX_FILTER_TERMS} terms"),
+            ));
+        }
         let (term, after) = parse_term(rest)?;
+        let value_length = term.value.chars().count();
+        if value_length > MAX_FILTER_VALUE_CHARS {
+            return Err(ApiError::invalid(
+                "filter",
+                format!(
+                    "the value of {} is {value_length} characters long; at most {MAX_FILTER_VALUE_CHARS} are accepted",
+                    quote(&term.field)
+                ),
+            ));
+        }
         if !allowed.contains(&term.field.as_str()) {
             return Err(ApiError::invalid(
                 "filter",
                 format!(
-                    "unknown field {:?}; filterable fields are: {}",
-                    term.field,
+                    "unknown field {}; filterable fields are: {}",
+                    quote(&term.field),
                     allowed.join(", ")
                 ),
             ));
@@ -143,7 +173,7 @@ fn parse_term(input: &str) -> Result<(Term, &str), ApiError> {
     } else {
         return Err(ApiError::invalid(
             "filter",
-            format!("expected = or : after {field:?}"),
+            format!("expected = or : after {}", quote(field)),
         ));
     };
     let rest = rest.trim_start();
@@ -173,7 +203,7 @@ fn parse_term(input: &str) -> Result<(Term, &str), ApiError> {
     if value.is_empty() {
         return Err(ApiError::invalid(
             "filter",
-            format!("{field:?} needs a value"),
+            format!("{} needs a value", quote(field)),
         ));
     }
     Ok((
@@ -193,6 +223,24 @@ fn truncate(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filters_are_bounded_in_length_terms_and_values() {
+        let long = format!("text:{}", "x".repeat(1_000_000));
+        let err = parse_filter(&long, &["text"]).expect_err("a megabyte filter");
+        assert!(err.to_string().contains("at most 2000"), "{err}");
+        let many = vec!["year=2025"; MAX_FILTER_TERMS + 1].join(" AND ");
+        let err = parse_filter(&many, &["year"]).expect_err("too many terms");
+        assert!(err.to_string().contains("more than 16 terms"), "{err}");
+        let value = format!("text:{}", "x".repeat(MAX_FILTER_VALUE_CHARS + 1));
+        let err = parse_filter(&value, &["text"]).expect_err("a long value");
+        assert!(err.to_string().contains("at most 200"), "{err}");
+        let ok = vec!["year=2025"; MAX_FILTER_TERMS].join(" AND ");
+        assert_eq!(
+            parse_filter(&ok, &["year"]).expect("at the limit").len(),
+            MAX_FILTER_TERMS
+        );
+    }
 
     #[test]
     fn parses_conjunctions_with_quotes() {

@@ -1,14 +1,17 @@
 //! Resource names (AIP-122): "plans/12", "plans/12/tasks/345", "units/7". Ids are positive
 //! integers; anything else is INVALID_ARGUMENT naming the field.
 
-use duban_proto::ApiError;
+use duban_proto::{ApiError, quote};
 
 fn id(field: &str, name: &str, raw: &str) -> Result<i64, ApiError> {
     match raw.parse::<i64>() {
         Ok(id) if id > 0 => Ok(id),
         _ => Err(ApiError::invalid(
             field,
-            format!("{name:?} is not a valid resource name: the id must be a positive integer"),
+            format!(
+                "{} is not a valid resource name: the id must be a positive integer",
+                quote(name)
+            ),
         )),
     }
 }
@@ -22,7 +25,10 @@ pub fn parse(field: &str, name: &str, collection: &str) -> Result<i64, ApiError>
         Some((c, raw)) if c == collection && !raw.contains('/') => id(field, name, raw),
         _ => Err(ApiError::invalid(
             field,
-            format!("{name:?} is not a valid resource name: expected \"{collection}/{{id}}\""),
+            format!(
+                "{} is not a valid resource name: expected \"{collection}/{{id}}\"",
+                quote(name)
+            ),
         )),
     }
 }
@@ -38,7 +44,8 @@ pub fn parse_task(field: &str, name: &str) -> Result<(i64, i64), ApiError> {
         _ => Err(ApiError::invalid(
             field,
             format!(
-                "{name:?} is not a valid task name: expected \"plans/{{plan}}/tasks/{{task}}\""
+                "{} is not a valid task name: expected \"plans/{{plan}}/tasks/{{task}}\"",
+                quote(name)
             ),
         )),
     }
@@ -56,7 +63,8 @@ pub fn parse_indicator(field: &str, name: &str) -> Result<(i64, i64, i64), ApiEr
         _ => Err(ApiError::invalid(
             field,
             format!(
-                "{name:?} is not a valid indicator name: expected \"plans/{{plan}}/tasks/{{task}}/indicators/{{indicator}}\""
+                "{} is not a valid indicator name: expected \"plans/{{plan}}/tasks/{{task}}/indicators/{{indicator}}\"",
+                quote(name)
             ),
         )),
     }

@@ -75,12 +75,13 @@ pub struct Plans {
 fn unavailable(status: &Status) -> Status {
     match status.code() {
         Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => {
-            Status::unavailable("the targets service is unavailable; retry later")
+            ApiError::unavailable("the targets service is unavailable; retry later").into()
         }
-        code => Status::internal(format!(
+        code => ApiError::internal(format!(
             "targets answered {code:?} when asked whose plan this is: {}",
             status.message()
-        )),
+        ))
+        .into(),
     }
 }
 

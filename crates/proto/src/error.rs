@@ -93,35 +93,126 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// Longest value an error quotes back (a resource name, a field's description); longer ones are
+/// cut and marked. Errors echo what the caller sent, and gRPC clients refuse response headers
+/// over 16 KiB by default: an unbounded echo turns a clear error into RESOURCE_EXHAUSTED.
+pub const MAX_QUOTED_CHARS: usize = 200;
+
+/// Longest message an error carries, in UTF-8 bytes. grpc-message is percent-encoded (a CJK
+/// character takes 9 bytes on the wire), so with the details below an error's metadata stays
+/// under the 8 KiB that grpcio accepts without complaint.
+pub const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// Budget of the field violations one INVALID_ARGUMENT lists, in UTF-8 bytes of field and
+/// description; the message counts the ones left out.
+pub const MAX_VIOLATION_BYTES: usize = 2048;
+
+/// Longest description of one violation, in UTF-8 bytes.
+const MAX_DESCRIPTION_BYTES: usize = 512;
+
+/// What the caller is told about an INTERNAL error; the details go to the log only.
+pub const INTERNAL_MESSAGE: &str =
+    "internal error: the request was not completed; the operators' log has the details";
+
+/// How long a caller should wait before retrying an UNAVAILABLE call.
+pub const RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `text` cut to at most `max` UTF-8 bytes (at a character boundary, the mark included), marked
+/// with how long it was.
+fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mark = format!("…[cut: {} characters in all]", text.chars().count());
+    let mut end = max.saturating_sub(mark.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{mark}", &text[..end])
+}
+
+/// A resource name for ResourceInfo, cut like a quoted value.
+fn quote_name(name: &str) -> String {
+    match name.char_indices().nth(MAX_QUOTED_CHARS) {
+        None => name.to_string(),
+        Some((end, _)) => format!(
+            "{}…[cut: {} characters in all]",
+            &name[..end],
+            name.chars().count()
+        ),
+    }
+}
+
+/// A value the caller sent, quoted for an error message (`{:?}`) and cut to
+/// [`MAX_QUOTED_CHARS`].
+pub fn quote(value: &str) -> String {
+    match value.char_indices().nth(MAX_QUOTED_CHARS) {
+        None => format!("{value:?}"),
+        Some((end, _)) => format!(
+            "{:?}…[cut: {} characters in all]",
+            &value[..end],
+            value.chars().count()
+        ),
+    }
+}
+
 impl From<ApiError> for Status {
     fn from(err: ApiError) -> Status {
-        let message = err.to_string();
+        let message = cut(&err.to_string(), MAX_MESSAGE_BYTES);
         match err {
             ApiError::InvalidArgument(violations) => {
                 let mut details = ErrorDetails::new();
+                let total = violations.len();
+                let mut listed = 0;
+                let mut budget = MAX_VIOLATION_BYTES;
                 for v in violations {
-                    details.add_bad_request_violation(v.field, v.description);
+                    let field = cut(&v.field, MAX_QUOTED_CHARS);
+                    let description = cut(&v.description, MAX_DESCRIPTION_BYTES);
+                    let size = field.len() + description.len();
+                    if size > budget {
+                        break;
+                    }
+                    budget -= size;
+                    listed += 1;
+                    details.add_bad_request_violation(field, description);
                 }
+                let message = if listed < total {
+                    format!("{total} violations, the details list {listed}: {message}")
+                } else {
+                    message
+                };
                 Status::with_error_details(Code::InvalidArgument, message, details)
             }
             ApiError::NotFound { resource } => Status::with_error_details(
                 Code::NotFound,
                 message,
-                ErrorDetails::with_resource_info("", resource, "", "no resource has this name"),
+                ErrorDetails::with_resource_info(
+                    "",
+                    quote_name(&resource),
+                    "",
+                    "no resource has this name",
+                ),
             ),
             ApiError::AlreadyExists { resource, .. } => Status::with_error_details(
                 Code::AlreadyExists,
                 message,
-                ErrorDetails::with_resource_info("", resource, "", "already exists"),
+                ErrorDetails::with_resource_info("", quote_name(&resource), "", "already exists"),
             ),
             ApiError::FailedPrecondition { reason, .. } => Status::with_error_details(
                 Code::FailedPrecondition,
                 message,
                 ErrorDetails::with_error_info(reason, ERROR_DOMAIN, []),
             ),
-            ApiError::Unavailable { .. } => Status::new(Code::Unavailable, message),
+            ApiError::Unavailable { .. } => Status::with_error_details(
+                Code::Unavailable,
+                message,
+                ErrorDetails::with_retry_info(Some(RETRY_DELAY)),
+            ),
             ApiError::ResourceExhausted { .. } => Status::new(Code::ResourceExhausted, message),
-            ApiError::Internal { .. } => Status::new(Code::Internal, message),
+            ApiError::Internal { message } => {
+                tracing::error!(error = %message, "internal error answered as INTERNAL");
+                Status::new(Code::Internal, INTERNAL_MESSAGE)
+            }
         }
     }
 }
@@ -138,6 +229,57 @@ mod tests {
         let bad = details.bad_request().expect("BadRequest detail");
         assert_eq!(bad.field_violations[0].field, "page_size");
         assert!(status.message().contains("page_size"));
+    }
+
+    #[test]
+    fn long_values_are_cut_and_marked() {
+        let long = "区".repeat(10_000);
+        let status: Status =
+            ApiError::invalid("unit", format!("unknown unit {}", quote(&long))).into();
+        assert!(status.message().len() <= MAX_MESSAGE_BYTES);
+        assert!(status.message().contains("[cut: 10000 characters in all]"));
+        let details = status.get_error_details();
+        let bad = details.bad_request().expect("BadRequest detail");
+        assert!(bad.field_violations[0].description.len() <= MAX_DESCRIPTION_BYTES);
+        let status: Status = ApiError::not_found(long.clone()).into();
+        let details = status.get_error_details();
+        let info = details.resource_info().expect("ResourceInfo detail");
+        assert!(info.resource_name.chars().count() < 250);
+        assert!(status.message().len() <= MAX_MESSAGE_BYTES);
+    }
+
+    #[test]
+    fn internal_hides_its_details_and_unavailable_says_when_to_retry() {
+        let status: Status = ApiError::internal("relation \"x\" does not exist").into();
+        assert_eq!(status.message(), INTERNAL_MESSAGE);
+        let status: Status = ApiError::unavailable("the database is unreachable").into();
+        let details = status.get_error_details();
+        assert_eq!(
+            details.retry_info().and_then(|r| r.retry_delay),
+            Some(RETRY_DELAY)
+        );
+    }
+
+    #[test]
+    fn many_violations_are_listed_up_to_the_limit() {
+        let status: Status = ApiError::InvalidArgument(
+            (0..100)
+                .map(|i| FieldViolation::new(format!("f{i}"), "x".repeat(100)))
+                .collect(),
+        )
+        .into();
+        let details = status.get_error_details();
+        let listed = details
+            .bad_request()
+            .expect("BadRequest")
+            .field_violations
+            .len();
+        assert!(listed > 0 && listed < 100, "{listed}");
+        assert!(
+            status
+                .message()
+                .starts_with(&format!("100 violations, the details list {listed}"))
+        );
     }
 
     #[test]

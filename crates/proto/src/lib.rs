@@ -11,4 +11,4 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/duban_descriptor.bin"));
 
 mod error;
-pub use error::{ApiError, FieldViolation};
+pub use error::{ApiError, FieldViolation, quote};
