@@ -139,3 +139,40 @@ async fn errors_are_bounded_and_oversized_filters_refused() {
     assert!(out.contains("ListTasks with a megabyte filter: INVALID_ARGUMENT"));
     set.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_rpc_answers_grpcio_accepted_and_refused() {
+    let set = TestSet::start().await;
+    let seed = duban_testkit::seed(duban_testkit::SEED_DECOMPOSITION);
+    let out = suite(
+        &set,
+        "every-rpc",
+        &["--seed", seed.to_str().expect("a UTF-8 path")],
+    )
+    .await;
+    assert!(out.contains("ListRevocations lists the revoked token"));
+    set.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn writes_during_a_database_outage_answer_unavailable_with_retry_info() {
+    let root = std::env::temp_dir().join(format!("duban-grpcio-outage-{}", std::process::id()));
+    let server = duban_pg::PrivatePostgres::start(
+        &root,
+        &duban_pg::Options {
+            ephemeral: true,
+            keep_running: false,
+        },
+    )
+    .await
+    .expect("a private Postgres for the outage");
+    let set = TestSet::start_with(duban_cli::stack::StackConfig::ephemeral(
+        &server.url(duban_pg::DATABASE_NAME),
+    ))
+    .await;
+    server.stop().expect("stop Postgres");
+    let out = suite(&set, "outage", &[]).await;
+    assert!(out.contains("CreatePlan while the database is down: UNAVAILABLE"));
+    server.restart().expect("start Postgres again");
+    set.stop().await;
+}

@@ -11,7 +11,10 @@ use std::{
 
 use duban_proto::{
     ApiError,
-    v1::{GetPlanRequest, ListPlansRequest, Plan, targets_service_client::TargetsServiceClient},
+    v1::{
+        GetPlanRequest, GetTaskRequest, ListPlansRequest, Plan,
+        targets_service_client::TargetsServiceClient,
+    },
 };
 use tonic::{Code, Status};
 
@@ -156,6 +159,23 @@ impl Plans {
                  of {government} may not {verb} it"
             ),
         }))
+    }
+
+    /// NOT_FOUND unless targets knows task `task` ("plans/{plan}/tasks/{task}"): what is
+    /// stored about a task must not point at nothing.
+    pub async fn require_task(&self, task: &str) -> Result<(), Status> {
+        match self
+            .targets
+            .clone()
+            .get_task(GetTaskRequest {
+                name: task.to_string(),
+            })
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(status) if status.code() == Code::NotFound => Err(ApiError::not_found(task).into()),
+            Err(status) => Err(unavailable(&status)),
+        }
     }
 
     /// PERMISSION_DENIED unless `who` may read (or change) plan `plan` itself, saying why;

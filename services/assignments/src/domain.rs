@@ -106,7 +106,12 @@ pub fn validate_create(req: &CreateAssignmentsRequest) -> Result<(), ApiError> {
     if let Err(ApiError::InvalidArgument(v)) = duban_kit::names::parse_task("task", &req.task) {
         bad.extend(v);
     }
-    if req.assignments.len() > MAX_ASSIGNMENTS_PER_TASK {
+    if req.assignments.is_empty() {
+        bad.push(FieldViolation::new(
+            "assignments",
+            "at least one unit is required",
+        ));
+    } else if req.assignments.len() > MAX_ASSIGNMENTS_PER_TASK {
         bad.push(FieldViolation::new(
             "assignments",
             format!("at most {MAX_ASSIGNMENTS_PER_TASK} per task"),

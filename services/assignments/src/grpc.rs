@@ -94,6 +94,7 @@ impl AssignmentsService for Assignments {
         self.plans
             .check(who.as_ref(), plan, &req.task, Access::Change)
             .await?;
+        self.plans.require_task(&req.task).await?;
         Ok(Response::new(self.store.create_assignments(&req).await?))
     }
 

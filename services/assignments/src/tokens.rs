@@ -145,7 +145,15 @@ impl TokenService for Tokens {
         &self,
         request: Request<ListRevocationsRequest>,
     ) -> Result<Response<ListRevocationsResponse>, Status> {
-        let revocations = since(&self.pool, request.get_ref().since_seq).await?;
+        let since_seq = request.get_ref().since_seq;
+        if since_seq < 0 {
+            return Err(ApiError::invalid(
+                "since_seq",
+                "must not be negative: 0 lists every revocation",
+            )
+            .into());
+        }
+        let revocations = since(&self.pool, since_seq).await?;
         Ok(Response::new(ListRevocationsResponse { revocations }))
     }
 }
