@@ -98,9 +98,19 @@ def channel(address, ca):
     return grpc.secure_channel(address, credentials)
 
 
+def bearer(args, role):
+    """The call metadata carrying the token of `role` (--token ROLE=JWT); None without tokens."""
+    tokens = dict(t.split("=", 1) for t in args.token or ())
+    if not tokens:
+        return None
+    return [("authorization", f"Bearer {tokens[role]}")]
+
+
 def refused_writes(args, pb, checks):
-    """Writes the services refuse, each with its real code and details (issue 23, item 1)."""
-    metadata = [("authorization", f"Bearer {args.token}")] if args.token else None
+    """Writes the services refuse, each with its real code and details (issue 23, item 1). With
+    tokens (--token ROLE=JWT) each write is sent with the role that may make it, and the
+    security layer's own refusals are checked too."""
+    metadata = bearer(args, "admin")
     ingest_pb2, ingest_grpc = pb["ingest"]
     assignments_pb2, assignments_grpc = pb["assignments"]
     reporting_pb2, reporting_grpc = pb["reporting"]
@@ -135,7 +145,7 @@ def refused_writes(args, pb, checks):
         ),
         grpc.StatusCode.NOT_FOUND,
         ["ResourceInfo"],
-        metadata,
+        bearer(args, "reporter"),
     )
     checks.refused(
         "CreateReport with a bad period",
@@ -145,14 +155,39 @@ def refused_writes(args, pb, checks):
         ),
         grpc.StatusCode.INVALID_ARGUMENT,
         ["BadRequest"],
-        metadata,
+        bearer(args, "reporter"),
+    )
+    if not args.token:
+        return
+    document = ingest_pb2.CreateDocumentRequest(content="一、目标".encode(), filename="a.txt")
+    checks.refused("CreateDocument without a token", ingest.CreateDocument, document, grpc.StatusCode.UNAUTHENTICATED)
+    checks.refused(
+        "CreateDocument with a forged token",
+        ingest.CreateDocument,
+        document,
+        grpc.StatusCode.UNAUTHENTICATED,
+        metadata=[("authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl")],
+    )
+    checks.refused(
+        "CreateDocument by a reporter",
+        ingest.CreateDocument,
+        document,
+        grpc.StatusCode.PERMISSION_DENIED,
+        metadata=bearer(args, "reporter"),
+    )
+    checks.refused(
+        "MergeUnits by a supervisor",
+        assignments.MergeUnits,
+        assignments_pb2.MergeUnitsRequest(source="units/1", target="units/2"),
+        grpc.StatusCode.PERMISSION_DENIED,
+        metadata=bearer(args, "supervisor"),
     )
 
 
 def bounded_errors(args, pb, checks):
     """Errors quote what the caller sent only up to a bound, and inputs that travel to SQL are
     bounded before they get there (issue 23, items 4 and 5)."""
-    metadata = [("authorization", f"Bearer {args.token}")] if args.token else None
+    metadata = bearer(args, "supervisor")
     assignments_pb2, assignments_grpc = pb["assignments"]
     targets_pb2, targets_grpc = pb["targets"]
     assignments = assignments_grpc.AssignmentsServiceStub(channel(args.assignments, args.ca))
@@ -671,7 +706,7 @@ def reflection(args, pb, checks):
         expected = hosted | COMMON
         address = getattr(args, service)
         ch = channel(address, args.ca)
-        metadata = [("authorization", f"Bearer {args.token}")] if args.token else None
+        metadata = bearer(args, "supervisor")
         for version in ("v1", "v1alpha"):
             # The two versions exchange the same messages under different service names.
             call = ch.stream_stream(
@@ -718,7 +753,7 @@ def main():
     for service in ("ingest", "targets", "assignments", "reporting"):
         parser.add_argument(f"--{service}", required=True)
     parser.add_argument("--ca")
-    parser.add_argument("--token")
+    parser.add_argument("--token", action="append", help="ROLE=JWT, once per role")
     parser.add_argument("--seed", help="a document to ingest (every-rpc)")
     parser.add_argument("suite", choices=sorted(SUITES))
     args = parser.parse_args()

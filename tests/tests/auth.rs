@@ -3,7 +3,7 @@
 //! policy, per-resource scope checks across every service, revocation, and the hash-chained
 //! audit trail with tamper detection.
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
 use duban_cli::{
     security::{Bearer, channel, verify},
@@ -31,7 +31,10 @@ use duban_proto::v1::{
     ingest_service_client::IngestServiceClient, reporting_service_client::ReportingServiceClient,
     targets_service_client::TargetsServiceClient, token_service_client::TokenServiceClient,
 };
-use duban_testkit::{SEED_DECOMPOSITION, TestSet, fresh_database};
+use duban_testkit::{
+    SEED_DECOMPOSITION, TestSet, fresh_database,
+    secure::{Secrets, secrets, secure_set},
+};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DistinguishedName, DnType, IsCa, KeyPair,
     SerialNumber,
@@ -42,72 +45,6 @@ use tonic::{
     service::interceptor::InterceptedService,
     transport::{Certificate, Channel, ClientTlsConfig, Identity as TlsIdentity},
 };
-
-/// Key and certificates of one test, in a fresh folder.
-struct Secrets {
-    dir: PathBuf,
-    key: TokenKey,
-    ca: CertifiedIssuer<'static, KeyPair>,
-}
-
-fn secrets() -> Secrets {
-    let dir = std::env::temp_dir().join(format!(
-        "duban-auth-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default()
-    ));
-    std::fs::create_dir_all(&dir).expect("a temp folder");
-    let secret = "a-test-signing-key-of-more-than-32-bytes";
-    std::fs::write(dir.join("token.key"), format!("{secret}\n")).expect("writing the key");
-
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("CA key"))
-        .expect("a CA");
-    let server_key = KeyPair::generate().expect("server key");
-    let server = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-        .expect("server params")
-        .signed_by(&server_key, &ca)
-        .expect("a server certificate");
-    std::fs::write(dir.join("ca.pem"), ca.pem()).expect("writing the CA");
-    std::fs::write(dir.join("server.pem"), server.pem()).expect("writing the certificate");
-    std::fs::write(dir.join("server.key"), server_key.serialize_pem()).expect("writing the key");
-    Secrets {
-        key: TokenKey::from_secret(secret.as_bytes()).expect("the key"),
-        dir,
-        ca,
-    }
-}
-
-impl Secrets {
-    fn config(&self) -> SecurityConfig {
-        SecurityConfig {
-            tls_cert: Some(self.dir.join("server.pem")),
-            tls_key: Some(self.dir.join("server.key")),
-            tls_client_ca: None,
-            tls_ca: Some(self.dir.join("ca.pem")),
-            token_key_file: Some(self.dir.join("token.key")),
-            revocations_poll_seconds: 1,
-            ..SecurityConfig::default()
-        }
-    }
-
-    fn token(&self, unit: &str, role: Role, government: &str) -> String {
-        self.key
-            .issue(unit, role, government, Duration::from_secs(3600))
-            .expect("a token")
-            .0
-    }
-}
-
-async fn secure_set(secrets: &Secrets) -> TestSet {
-    let mut config = StackConfig::ephemeral(&fresh_database().await);
-    config.security = secrets.config();
-    TestSet::start_with(config).await
-}
 
 type Authed = InterceptedService<Channel, Bearer>;
 

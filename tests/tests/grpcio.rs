@@ -176,3 +176,29 @@ async fn writes_during_a_database_outage_answer_unavailable_with_retry_info() {
     server.restart().expect("start Postgres again");
     set.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn over_tls_with_tokens_refusals_reach_grpcio_with_their_code_and_details() {
+    use duban_kit::auth::Role;
+    use duban_testkit::secure::{secrets, secure_set};
+
+    let secrets = secrets();
+    let set = secure_set(&secrets).await;
+    let ca = secrets.dir.join("ca.pem");
+    let token =
+        |role: &str, who: Role| format!("{role}={}", secrets.token("督查室", who, "武昌区"));
+    let tokens = [
+        token("admin", Role::Admin),
+        token("reporter", Role::Reporter),
+        token("supervisor", Role::Supervisor),
+    ];
+    let mut extra = vec!["--ca", ca.to_str().expect("a UTF-8 path")];
+    for t in &tokens {
+        extra.extend(["--token", t.as_str()]);
+    }
+    let out = suite(&set, "refused-writes", &extra).await;
+    assert!(out.contains("CreateDocument by a reporter: PERMISSION_DENIED"));
+    let out = suite(&set, "bounded-errors", &extra).await;
+    assert!(out.contains("ListTasks with a megabyte filter: INVALID_ARGUMENT"));
+    set.stop().await;
+}

@@ -2,6 +2,8 @@
 //! provides (DATABASE_URL), and the four real services started exactly as `duban up` starts
 //! them, on port 0, reached only through the generated gRPC clients.
 
+pub mod secure;
+
 use std::{
     path::PathBuf,
     sync::atomic::{AtomicU32, Ordering},
