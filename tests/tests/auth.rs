@@ -620,14 +620,16 @@ async fn the_audit_trail_records_calls_and_reveals_tampering() {
         ]
     );
 
-    // `duban audit verify`'s check: every trail intact.
+    // `duban audit verify`'s check: every trail intact. Whole chains are read by a reader of
+    // the whole deployment (a government's reader sees only its own rows).
+    let auditor = secrets.token("审计", Role::Supervisor, "");
     let tls = set.stack.client_tls().expect("TLS settings");
     let mut targets_head = None;
     for service in duban_cli::stack::ALL {
         let url = set.stack.url(service);
         let verified = verify(
             &url,
-            channel(&url, &supervisor, tls.clone()).expect("a channel"),
+            channel(&url, &auditor, tls.clone()).expect("a channel"),
             None,
         )
         .await
@@ -688,7 +690,7 @@ async fn the_audit_trail_records_calls_and_reveals_tampering() {
     let url = set.stack.url(Service::Targets);
     let verified = verify(
         &url,
-        channel(&url, &supervisor, tls.clone()).expect("a channel"),
+        channel(&url, &auditor, tls.clone()).expect("a channel"),
         None,
     )
     .await
@@ -719,7 +721,7 @@ async fn the_audit_trail_records_calls_and_reveals_tampering() {
     .expect("cutting the end as the owner");
     let unwitnessed = verify(
         &url,
-        channel(&url, &supervisor, tls.clone()).expect("a channel"),
+        channel(&url, &auditor, tls.clone()).expect("a channel"),
         None,
     )
     .await
@@ -731,7 +733,7 @@ async fn the_audit_trail_records_calls_and_reveals_tampering() {
     );
     let witnessed = verify(
         &url,
-        channel(&url, &supervisor, tls).expect("a channel"),
+        channel(&url, &auditor, tls).expect("a channel"),
         Some(&targets_head),
     )
     .await
@@ -1921,5 +1923,212 @@ async fn client_certificates_identify_callers() {
         format!("{status:?}").contains("received fatal alert: UnknownCA"),
         "{status:?}"
     );
+    set.stop().await;
+}
+
+/// Issue 24's four holes: one government's admin acting on another's plans, observations,
+/// tokens and units. Each is refused; the same act by the government that owns it is not.
+#[tokio::test]
+async fn one_government_cannot_write_anothers_plans_observations_tokens_or_units() {
+    use duban_proto::v1::{CreateObservationRequest, MergeUnitsRequest, Observation};
+
+    let secrets = secrets();
+    let set = secure_set(&secrets).await;
+    let wuchang = secrets.token("admin", Role::Admin, "武昌区");
+    let dongxihu = secrets.token("admin", Role::Admin, "东西湖区");
+    fn denied<T: std::fmt::Debug>(result: Result<T, tonic::Status>, what: &str) -> tonic::Status {
+        let status = result.expect_err(what);
+        assert_eq!(status.code(), Code::PermissionDenied, "{what}: {status:?}");
+        status
+    }
+
+    // 1. CreatePlan: the issuer says whose a plan is.
+    let status = denied(
+        targets(&set, &dongxihu)
+            .create_plan(plan(
+                "武昌区人民政府办公室",
+                "区",
+                "2025年区《政府工作报告》",
+            ))
+            .await,
+        "东西湖区 creating a plan issued by 武昌区",
+    );
+    assert!(status.message().contains("plan.issuer"), "{status:?}");
+    denied(
+        targets(&set, &dongxihu)
+            .create_plan(plan("", "区", "2025年区《政府工作报告》"))
+            .await,
+        "a government's plan without an issuer",
+    );
+    targets(&set, &dongxihu)
+        .create_plan(plan(
+            "东西湖区人民政府办公室",
+            "区",
+            "2025年区《政府工作报告》",
+        ))
+        .await
+        .expect("东西湖区 creates its own plan");
+    let own = targets(&set, &wuchang)
+        .create_plan(plan_with_target(
+            "武昌区人民政府办公室",
+            "区",
+            "",
+            5.5,
+            None,
+        ))
+        .await
+        .expect("武昌区 creates its own plan")
+        .into_inner();
+
+    // 2. CreateObservation belongs to the plan of its indicator.
+    let indicator = first_indicator(&set, &wuchang, &own).await;
+    let observation = || CreateObservationRequest {
+        parent: indicator.clone(),
+        observation: Some(Observation {
+            quantity: Some(Quantity {
+                value: 1200.0,
+                unit: "户".into(),
+                ..Default::default()
+            }),
+            as_of: "2025-12-31".into(),
+            source: "documents/1".into(),
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    };
+    denied(
+        targets(&set, &dongxihu)
+            .create_observation(observation())
+            .await,
+        "东西湖区 recording an outcome of 武昌区",
+    );
+    targets(&set, &wuchang)
+        .create_observation(observation())
+        .await
+        .expect("武昌区 records its own outcome");
+
+    // 3. RevokeToken: a token id names its government.
+    let (_, supervisor) = secrets
+        .key
+        .issue(
+            "督查室",
+            Role::Supervisor,
+            "武昌区",
+            Duration::from_secs(3600),
+        )
+        .expect("a token");
+    assert!(supervisor.jti.starts_with("武昌区/"), "{}", supervisor.jti);
+    let revoke = |token_id: &str| RevokeTokenRequest {
+        token_id: token_id.to_string(),
+        ..Default::default()
+    };
+    let tokens =
+        |token: &str| TokenServiceClient::new(as_caller(&set, Service::Assignments, token));
+    denied(
+        tokens(&dongxihu)
+            .revoke_token(revoke(&supervisor.jti))
+            .await,
+        "东西湖区 revoking a 武昌区 token",
+    );
+    denied(
+        tokens(&dongxihu).revoke_token(revoke("cert:0a1b")).await,
+        "a government's admin revoking a certificate",
+    );
+    tokens(&wuchang)
+        .revoke_token(revoke(&supervisor.jti))
+        .await
+        .expect("武昌区 revokes its own token");
+
+    // 4. MergeUnits moves every assignment of the source unit.
+    let moved = assignment(&set, &wuchang, &own.name, "区发改局").await.unit;
+    let kept = assignment(&set, &wuchang, &own.name, "区财政局").await.unit;
+    let merge = || MergeUnitsRequest {
+        source: moved.clone(),
+        target: kept.clone(),
+        request_id: String::new(),
+    };
+    let units =
+        |token: &str| AssignmentsServiceClient::new(as_caller(&set, Service::Assignments, token));
+    let status = denied(
+        units(&dongxihu).merge_units(merge()).await,
+        "东西湖区 merging a unit that answers in 武昌区's plan",
+    );
+    assert!(status.message().contains(&own.name), "{status:?}");
+    units(&wuchang)
+        .merge_units(merge())
+        .await
+        .expect("武昌区 merges a unit whose assignments are all its own");
+    set.stop().await;
+}
+
+/// Issue 24, hole 5: a government reads only its own callers' rows of an audit trail, and no
+/// token id but its own; a reader of the whole deployment reads everything.
+#[tokio::test]
+async fn audit_trails_are_read_within_the_government() {
+    let secrets = secrets();
+    let set = secure_set(&secrets).await;
+    let (wuchang, wuchang_claims) = secrets
+        .key
+        .issue("admin", Role::Admin, "武昌区", Duration::from_secs(3600))
+        .expect("a token");
+    let dongxihu = secrets.token("admin", Role::Admin, "东西湖区");
+    targets(&set, &wuchang)
+        .create_plan(plan(
+            "武昌区人民政府办公室",
+            "区",
+            "2025年区《政府工作报告》",
+        ))
+        .await
+        .expect("武昌区 creates its own plan");
+    targets(&set, &dongxihu)
+        .create_plan(plan(
+            "武昌区人民政府办公室",
+            "区",
+            "2025年区《政府工作报告》",
+        ))
+        .await
+        .expect_err("东西湖区 may not");
+    let trail = |token: &str| {
+        let mut client = AuditServiceClient::new(as_caller(&set, Service::Targets, token));
+        async move {
+            client
+                .list_audit_events(ListAuditEventsRequest {
+                    after_seq: 0,
+                    page_size: 1000,
+                })
+                .await
+                .expect("ListAuditEvents")
+                .into_inner()
+                .events
+        }
+    };
+
+    let theirs = trail(&dongxihu).await;
+    assert!(!theirs.is_empty(), "東西湖区 sees its own refused call");
+    assert!(
+        theirs.iter().all(|e| e.actor.ends_with("@东西湖区")),
+        "{theirs:?}"
+    );
+    let supervisor = secrets.token("督查室", Role::Supervisor, "武昌区");
+    let ours = trail(&supervisor).await;
+    let created: Vec<_> = ours
+        .iter()
+        .filter(|e| e.method.ends_with("/CreatePlan"))
+        .collect();
+    assert_eq!(created.len(), 1, "{ours:?}");
+    assert!(created[0].actor.ends_with("@武昌区"));
+    assert!(
+        created[0].token_id.starts_with("sha256:") && created[0].token_id != wuchang_claims.jti,
+        "another caller's token id is masked: {}",
+        created[0].token_id
+    );
+    let own = trail(&wuchang).await;
+    assert!(
+        own.iter().any(|e| e.token_id == wuchang_claims.jti),
+        "a caller sees its own token id"
+    );
+    let everything = trail(&secrets.token("督查室", Role::Supervisor, "")).await;
+    assert!(everything.len() >= ours.len() + theirs.len());
+    assert!(everything.iter().any(|e| e.token_id == wuchang_claims.jti));
     set.stop().await;
 }

@@ -621,6 +621,12 @@ impl AuditService for Trail {
         &self,
         request: Request<ListAuditEventsRequest>,
     ) -> Result<Response<ListAuditEventsResponse>, Status> {
+        // A government's reader sees the rows of its own government's callers only, and no
+        // token id but its own: ids are what revocation takes. Whole chains (and so `duban
+        // audit verify`) are for readers of the whole deployment.
+        let scope = crate::auth::caller(&request)
+            .filter(|who| !who.reads_everything())
+            .map(|who| (who.government.clone(), who.token_id.clone()));
         let req = request.into_inner();
         let limit = match i64::from(req.page_size) {
             0 => DEFAULT_PAGE,
@@ -644,10 +650,13 @@ impl AuditService for Trail {
         let rows = sqlx::query(
             "SELECT seq, at, actor, role, token_id, method, resource, code, request_sha256,
                     response_sha256, prev_hash, row_hash
-             FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+             FROM audit_log
+             WHERE seq > $1 AND ($3::text IS NULL OR right(actor, length($3) + 1) = '@' || $3)
+             ORDER BY seq LIMIT $2",
         )
         .bind(req.after_seq)
         .bind(limit)
+        .bind(scope.as_ref().map(|(government, _)| government.as_str()))
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;
@@ -661,7 +670,10 @@ impl AuditService for Trail {
                     entry: Entry {
                         actor: r.get("actor"),
                         role: r.get("role"),
-                        token_id: r.get("token_id"),
+                        token_id: match (&scope, r.get::<String, _>("token_id")) {
+                            (Some((_, own)), id) if id != *own => masked_token_id(&id),
+                            (_, id) => id,
+                        },
                         method: r.get("method"),
                         resource: r.get("resource"),
                         code: r.get("code"),
@@ -682,6 +694,16 @@ impl AuditService for Trail {
             last_seq: last_seq.unwrap_or(anchor_seq),
         }))
     }
+}
+
+/// What a government's reader sees of another caller's token id: enough to tell calls of one
+/// token from another's, nothing revocation takes.
+fn masked_token_id(id: &str) -> String {
+    if id.is_empty() {
+        return String::new();
+    }
+    let print = digest(id.as_bytes());
+    format!("sha256:{}", hex::encode(&print[..6]))
 }
 
 /// sha256 of `bytes`.

@@ -337,7 +337,7 @@ impl TokenKey {
             sub: subject.to_string(),
             role,
             gov: government.to_string(),
-            jti: random_id()?,
+            jti: token_id(government, &random_id()?),
             iat: now,
             exp: now.saturating_add(ttl),
         })
@@ -394,6 +394,28 @@ impl TokenKey {
 }
 
 /// 128 random bits, hex: token ids.
+/// A token's id: `{government}/{random}` for a government's token, so that the government's
+/// own admin may revoke it (and no other government's); a bare random id for a token of the
+/// whole deployment.
+fn token_id(government: &str, random: &str) -> String {
+    if government.is_empty() {
+        random.to_string()
+    } else {
+        format!("{government}/{random}")
+    }
+}
+
+/// The government a token id names (see [`token_id`]); None for a token of the whole
+/// deployment, a certificate (`cert:<serial>`) or an id of another form.
+pub fn government_of_token_id(id: &str) -> Option<&str> {
+    if id.starts_with(CERTIFICATE_ID_PREFIX) {
+        return None;
+    }
+    id.split_once('/')
+        .map(|(government, _)| government)
+        .filter(|government| !government.is_empty())
+}
+
 fn random_id() -> anyhow::Result<String> {
     use ring::rand::{SecureRandom, SystemRandom};
     let mut bytes = [0u8; 16];

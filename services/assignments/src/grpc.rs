@@ -170,11 +170,29 @@ impl AssignmentsService for Assignments {
         &self,
         request: Request<MergeUnitsRequest>,
     ) -> Result<Response<Unit>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         let source = names::parse("source", &req.source, "units")?;
         let target = names::parse("target", &req.target, "units")?;
+        // Units are shared by every government; a merge moves all of the source's assignments.
+        // A government's admin may merge only a unit whose assignments are all its own.
+        let moved = match who.filter(|who| !who.reads_everything()) {
+            None => None,
+            Some(who) => {
+                let plans = self.store.plans_of_unit(source).await?;
+                let resource = format!("an assignment of {} that the merge would move", req.source);
+                for plan in &plans {
+                    self.plans
+                        .check(Some(&who), *plan, &resource, Access::Change)
+                        .await?;
+                }
+                Some(plans)
+            }
+        };
         Ok(Response::new(
-            self.store.merge_units(source, target, &req).await?,
+            self.store
+                .merge_units(source, target, &req, moved.as_deref())
+                .await?,
         ))
     }
 

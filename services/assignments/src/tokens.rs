@@ -91,6 +91,7 @@ impl TokenService for Tokens {
         &self,
         request: Request<RevokeTokenRequest>,
     ) -> Result<Response<Revocation>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         let token_id = auth::revocation_id(&req.token_id);
         if token_id.is_empty() || token_id.len() > 200 {
@@ -100,6 +101,22 @@ impl TokenService for Tokens {
                  of a client certificate, at most 200 bytes",
             )
             .into());
+        }
+        // A government's admin revokes only its own government's tokens: their ids name it.
+        if let Some(who) = who.filter(|who| !who.reads_everything())
+            && auth::government_of_token_id(&token_id) != Some(who.government.as_str())
+        {
+            return Err(auth::denied(format!(
+                "{} is not a token of {}: a {} of {} revokes only tokens issued for {} (their \
+                 ids begin with \"{}/\"); certificates and tokens of other governments or of the \
+                 whole deployment are revoked by an admin of the whole deployment",
+                duban_proto::quote(&token_id),
+                who.government,
+                who.role,
+                who.government,
+                who.government,
+                who.government
+            )));
         }
         let expires_at = req
             .expire_time

@@ -141,8 +141,24 @@ impl TargetsService for Targets {
         &self,
         request: Request<CreatePlanRequest>,
     ) -> Result<Response<Plan>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         domain::validate_create_plan(&req)?;
+        // A government's admin creates only its own government's plans (the issuer says whose
+        // a plan is), as ingest accepts only its own government's documents.
+        if let (Some(who), Some(plan)) = (&who, &req.plan)
+            && !who.may_change_plan(&plan.issuer)
+        {
+            return Err(auth::denied(format!(
+                "plan.issuer {} is not of {}: a {} of {} creates only plans its own government \
+                 issues (e.g. {}人民政府办公室)",
+                duban_proto::quote(&plan.issuer),
+                who.government,
+                who.role,
+                who.government,
+                who.government
+            )));
+        }
         Ok(Response::new(self.store.create_plan(&req).await?))
     }
 
@@ -236,9 +252,12 @@ impl TargetsService for Targets {
         &self,
         request: Request<CreateObservationRequest>,
     ) -> Result<Response<Observation>, Status> {
+        let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         let indicator = names::parse_indicator("parent", &req.parent)?;
         domain::validate_observation(&req)?;
+        // An observation belongs to the plan of its indicator: only that government records it.
+        self.scope(who.as_ref(), indicator.0, true).await?;
         Ok(Response::new(
             self.store.create_observation(indicator, &req).await?,
         ))

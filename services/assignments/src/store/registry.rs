@@ -122,11 +122,26 @@ impl Store {
         tx.commit().await.map_err(api_error)
     }
 
+    /// The plans the assignments of unit `id` belong to.
+    pub async fn plans_of_unit(&self, id: i64) -> Result<Vec<i64>, ApiError> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT plan_id FROM assignments WHERE unit_id = $1 ORDER BY plan_id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(api_error)
+    }
+
+    /// Merges unit `source` into `target`. With `checked`, the merge may move assignments of
+    /// those plans only (the ones the caller was found allowed to change); one assigned since
+    /// in another plan stops it.
     pub async fn merge_units(
         &self,
         source: i64,
         target: i64,
         req: &MergeUnitsRequest,
+        checked: Option<&[i64]>,
     ) -> Result<Unit, ApiError> {
         if source == target {
             return Err(ApiError::invalid(
@@ -160,6 +175,26 @@ impl Store {
                     });
                 }
                 Some(_) => {}
+            }
+        }
+        if let Some(checked) = checked {
+            // The units are locked: no assignment can reach the source until the merge ends.
+            let plans: Vec<i64> = sqlx::query_scalar(
+                "SELECT DISTINCT plan_id FROM assignments WHERE unit_id = $1 AND plan_id <> ALL($2)",
+            )
+            .bind(source)
+            .bind(checked)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(api_error)?;
+            if let Some(plan) = plans.first() {
+                return Err(ApiError::FailedPrecondition {
+                    reason: "UNIT_ASSIGNMENTS_CHANGED",
+                    message: format!(
+                        "units/{source} was assigned in plans/{plan} while the merge was checked; \
+                         retry the merge"
+                    ),
+                });
             }
         }
         merge(&mut tx, source, target).await?;
