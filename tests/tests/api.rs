@@ -191,7 +191,21 @@ async fn bad_requests_get_the_right_code_and_the_field_and_store_nothing() {
 async fn a_reporting_schedule_is_created_from_a_rule_and_edited_field_by_field() {
     let set = TestSet::start().await;
     let mut assignments = set.assignments.clone();
-    let name = "plans/77/reportingSchedule".to_string();
+    let unknown = assignments
+        .get_reporting_schedule(GetReportingScheduleRequest {
+            name: "plans/77/reportingSchedule".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound, "a plan nobody knows");
+    let plan = set
+        .targets
+        .clone()
+        .create_plan(plan_request("", 1))
+        .await
+        .unwrap()
+        .into_inner();
+    let name = format!("{}/reportingSchedule", plan.name);
     let missing = assignments
         .get_reporting_schedule(GetReportingScheduleRequest { name: name.clone() })
         .await

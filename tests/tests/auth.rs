@@ -2132,3 +2132,83 @@ async fn audit_trails_are_read_within_the_government() {
     assert!(everything.iter().any(|e| e.token_id == wuchang_claims.jti));
     set.stop().await;
 }
+
+/// Issue 24's open questions on assignments and schedules, decided: permission is checked
+/// before existence (a schedule of another government's plan is PERMISSION_DENIED whether or
+/// not it exists), a schedule of a plan nobody knows is NOT_FOUND, and a unit's reporter reads
+/// only its own unit's assignments, as its ledger.
+#[tokio::test]
+async fn schedules_answer_permission_first_and_units_read_their_own_assignments() {
+    let secrets = secrets();
+    let set = secure_set(&secrets).await;
+    let wuchang = secrets.token("admin", Role::Admin, "武昌区");
+    let dongxihu = secrets.token("admin", Role::Admin, "东西湖区");
+    let own = targets(&set, &wuchang)
+        .create_plan(plan(
+            "武昌区人民政府办公室",
+            "区",
+            "2025年区《政府工作报告》",
+        ))
+        .await
+        .expect("武昌区 creates its own plan")
+        .into_inner();
+    let client =
+        |token: &str| AssignmentsServiceClient::new(as_caller(&set, Service::Assignments, token));
+    let schedule = format!("{}/reportingSchedule", own.name);
+    let status = client(&dongxihu)
+        .get_reporting_schedule(GetReportingScheduleRequest {
+            name: schedule.clone(),
+        })
+        .await
+        .expect_err("another government's plan, no schedule yet");
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    let status = client(&wuchang)
+        .get_reporting_schedule(GetReportingScheduleRequest { name: schedule })
+        .await
+        .expect_err("its own plan has no schedule yet");
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
+    for token in [&wuchang, &secrets.token("admin", Role::Admin, "")] {
+        let status = client(token)
+            .update_reporting_schedule(UpdateReportingScheduleRequest {
+                schedule: Some(ReportingSchedule {
+                    name: "plans/999999/reportingSchedule".into(),
+                    rule: "每季度第1个月10日前报送".into(),
+                    year: 2025,
+                    ..Default::default()
+                }),
+                allow_missing: true,
+                ..Default::default()
+            })
+            .await
+            .expect_err("a plan nobody knows");
+        assert_eq!(status.code(), Code::NotFound, "{status:?}");
+    }
+
+    let mine = assignment(&set, &wuchang, &own.name, "区发改局").await;
+    let theirs = assignment(&set, &wuchang, &own.name, "区财政局").await;
+    let reporter = secrets.token("区发改局", Role::Reporter, "武昌区");
+    client(&reporter)
+        .get_assignment(GetAssignmentRequest {
+            name: mine.name.clone(),
+        })
+        .await
+        .expect("its own unit's assignment");
+    let status = client(&reporter)
+        .get_assignment(GetAssignmentRequest {
+            name: theirs.name.clone(),
+        })
+        .await
+        .expect_err("another unit's assignment");
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    let listed: Vec<_> = client(&reporter)
+        .list_assignments(ListAssignmentsRequest::default())
+        .await
+        .expect("ListAssignments")
+        .into_inner()
+        .assignments
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(listed, [mine.name]);
+    set.stop().await;
+}

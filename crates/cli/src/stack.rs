@@ -127,9 +127,14 @@ impl Stack {
         };
         // Assignments starts first but asks targets whose plans are whose, so a targets port given
         // as 0 is chosen now and taken again by targets, as a restarted service takes its own.
-        let targets_addr = match config.targets_addr {
-            addr if addr.port() == 0 => std::net::TcpListener::bind(addr)?.local_addr()?,
-            addr => addr,
+        // The reservation is held until targets binds it, so no other server takes the port
+        // while assignments starts.
+        let (targets_addr, mut reserved) = match config.targets_addr {
+            addr if addr.port() == 0 => {
+                let reservation = std::net::TcpListener::bind(addr)?;
+                (reservation.local_addr()?, Some(reservation))
+            }
+            addr => (addr, None),
         };
         let mut stack = Self {
             running: [
@@ -148,6 +153,9 @@ impl Stack {
             Service::Reporting,
             Service::Ingest,
         ] {
+            if service == Service::Targets {
+                drop(reserved.take());
+            }
             stack.start_service(service).await?;
         }
         Ok(stack)

@@ -178,20 +178,20 @@ impl Plans {
         }
     }
 
-    /// PERMISSION_DENIED unless `who` may read (or change) plan `plan` itself, saying why;
-    /// NOT_FOUND when targets does not know it.
+    /// NOT_FOUND when targets does not know plan `plan` (whoever asks); PERMISSION_DENIED
+    /// unless `who` may read (or change) it, saying why.
     pub async fn check_plan(
         &self,
         who: Option<&Identity>,
         plan: i64,
         access: Access,
     ) -> Result<(), Status> {
-        let Some(who) = limited(who) else {
-            return Ok(());
-        };
         let name = names::plan(plan);
         let Some(owner) = self.owner(plan).await? else {
             return Err(ApiError::not_found(name).into());
+        };
+        let Some(who) = limited(who) else {
+            return Ok(());
         };
         if access.allows(who, &owner) {
             return Ok(());

@@ -64,6 +64,11 @@ impl Bound {
         let key = security
             .token_key()
             .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        // The port is taken before the slow part (database, migrations): a port chosen ahead
+        // for this service (see duban_cli::stack) stays free only as long as nobody else binds.
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: cannot listen on {addr}: {e}", spec.app_name))?;
         let pool = duban_db::open(
             database_url,
             spec.schema,
@@ -76,9 +81,6 @@ impl Bound {
         audit::install(&pool, spec.schema)
             .await
             .map_err(|e| anyhow::anyhow!("{name}: installing the audit trail: {e}"))?;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|e| anyhow::anyhow!("{}: cannot listen on {addr}: {e}", spec.app_name))?;
         let metrics_listener = match metrics_addr.0 {
             Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
                 anyhow::anyhow!("{}: cannot serve metrics on {addr}: {e}", spec.app_name)

@@ -2,9 +2,11 @@
 
 use duban_db::idempotency;
 use duban_kit::{
-    auth, list, names,
+    auth::{self, Identity},
+    list, names,
     plans::{Access, Plans, Readable},
 };
+use duban_proto::ApiError;
 use duban_proto::v1::{
     Assignment, CreateAssignmentsRequest, CreateAssignmentsResponse, GetAssignmentRequest,
     GetReportingScheduleRequest, GetUnitRequest, LedgerEntry, ListAssignmentsRequest,
@@ -33,6 +35,20 @@ impl Assignments {
             plans,
         }
     }
+
+    /// The registry name ("units/N") of the unit a reporter or unit head acts for; None for
+    /// the roles not tied to a unit. A unit the registry does not know is Some(""): it has
+    /// no assignments to see.
+    async fn own_unit(&self, who: Option<&Identity>) -> Result<Option<String>, Status> {
+        let Some(own) = who.and_then(Identity::own_unit) else {
+            return Ok(None);
+        };
+        match self.store.find_unit(own).await {
+            Ok(unit) => Ok(Some(unit.name)),
+            Err(ApiError::NotFound { .. }) => Ok(Some(String::new())),
+            Err(err) => Err(err.into()),
+        }
+    }
 }
 
 fn task_of_entry(entry: &LedgerEntry) -> &str {
@@ -52,9 +68,17 @@ impl AssignmentsService for Assignments {
         let id = names::parse("name", name, "assignments")?;
         let assignment = self.store.get_assignment(id).await?;
         let (plan, _) = names::parse_task("task", &assignment.task)?;
-        self.plans
-            .check(auth::caller(&request), plan, name, Access::Read)
-            .await?;
+        let who = auth::caller(&request);
+        self.plans.check(who, plan, name, Access::Read).await?;
+        // A unit's reporters and heads read their own unit's assignments, as its ledger.
+        if let (Some(who), Some(own)) = (who, self.own_unit(who).await?)
+            && own != assignment.unit
+        {
+            return Err(auth::denied(format!(
+                "{name} is an assignment of {} ({}); a {} of {} reads only its own unit's",
+                assignment.unit, assignment.unit_display_name, who.role, who.unit
+            )));
+        }
         Ok(Response::new(assignment))
     }
 
@@ -111,10 +135,14 @@ impl AssignmentsService for Assignments {
         let next_page_token = list::next_token(&assignments, limit, &req.filter, |a| {
             names::parse("name", &a.name, "assignments").unwrap_or(0)
         });
-        // Other governments' assignments are left out; a page may come back short.
+        // Other governments' assignments are left out, and other units' for a unit's reporters
+        // and heads; a page may come back short.
         self.plans
             .keep_readable(who.as_ref(), &mut assignments, |a| &a.task)
             .await?;
+        if let Some(own) = self.own_unit(who.as_ref()).await? {
+            assignments.retain(|a| a.unit == own);
+        }
         Ok(Response::new(ListAssignmentsResponse {
             assignments,
             next_page_token,
@@ -127,14 +155,15 @@ impl AssignmentsService for Assignments {
     ) -> Result<Response<ReportingSchedule>, Status> {
         let name = &request.get_ref().name;
         let plan = domain::schedule_plan("name", name)?;
+        // Permission first: whether another government's plan has a schedule is its own affair.
+        self.plans
+            .check_plan(auth::caller(&request), plan, Access::Read)
+            .await?;
         let (schedule, updated) = self
             .store
             .get_schedule(plan)
             .await?
             .ok_or_else(|| duban_proto::ApiError::not_found(name.clone()))?;
-        self.plans
-            .check(auth::caller(&request), plan, name, Access::Read)
-            .await?;
         Ok(Response::new(domain::schedule_to_proto(
             &schedule,
             Some(timestamp(updated)),
@@ -153,8 +182,9 @@ impl AssignmentsService for Assignments {
             .map(|s| s.name.as_str())
             .unwrap_or_default();
         let plan = domain::schedule_plan("schedule.name", name)?;
+        // A schedule belongs to a plan: none is kept for a plan targets does not know.
         self.plans
-            .check(who.as_ref(), plan, name, Access::Change)
+            .check_plan(who.as_ref(), plan, Access::Change)
             .await?;
         let print = idempotency::fingerprint(&req);
         let schedule = self
