@@ -5,7 +5,7 @@
 //! A pipeline of stages, where no stage can make a later one give up:
 //!
 //! 1. [`normalize`]: bytes → the text as written (BOM, UTF-8, else chardetng's guess such as
-//!    GB18030; DOCX via zip + quick-xml, HTML via tl) → a cleaned copy for the rules (full-width
+//!    GB18030; DOCX via zip + quick-xml, HTML via html5ever) → a cleaned copy for the rules (full-width
 //!    forms, mirror pinyin, traditional characters, boilerplate lines), with an offset map back.
 //! 2. [`segment`]: lines (run-on lines split), tables of every form with their column roles,
 //!    the numbered outline with responsibility-label lines under each item, and indicator

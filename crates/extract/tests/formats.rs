@@ -197,3 +197,99 @@ fn sub_points_stay_inside_their_item() {
     assert_eq!(x.items[0].targets.len(), 2);
     assert_eq!(x.items[0].units.len(), 1);
 }
+
+/// A page read as browsers read it (issue 25): optional end tags left out, hundreds of void
+/// elements, every named entity.
+const TABLE_WITHOUT_END_TAGS: &str = r#"<!DOCTYPE html><html><head><title>某区2025年重点工作任务分工方案</title></head><body>
+<table>
+<tr><th>序号<th>工作任务<th>牵头单位<th>配合单位<th>完成时限
+<tr><td>1<td>新建改建农村公路50公里<td>区交通局<td>区财政局、各街道办事处<td>2025年10月底前
+<tr><td>2<td>新增城镇就业1.2万人以上<td>区人社局<td>区发改局<td>年内
+</table></body></html>"#;
+
+#[test]
+fn html_table_without_optional_end_tags_keeps_its_rows() {
+    let x = extract(TABLE_WITHOUT_END_TAGS.as_bytes(), "table.html");
+    assert_eq!(x.items.len(), 2, "{}\n{:#?}", x.text, x.items);
+    assert!(x.items[0].text.contains("农村公路"), "{:#?}", x.items);
+    assert!(x.items[1].units.iter().any(|u| u.name == "区人社局"));
+}
+
+#[test]
+fn html_with_many_void_elements_is_read_as_a_page_not_stripped() {
+    let html = format!(
+        "<html><head><title>关于印发2025年重点工作责任分解方案的通知</title>\
+         <script>var lead = \"(牵头单位:区财政局\\\"\";</script></head><body>\
+         <p>一、主要预期目标</p>{}\
+         <p>1.地区生产总值增长6%左右。(牵头单位:区发改局;责任单位:区统计局)</p>\
+         <p>2.城镇新增就业3000人以上。(牵头单位:区人社局)</p>\
+         <p>3.新建公园5个。(牵头单位:区园林局)</p></body></html>",
+        "<br>".repeat(600)
+    );
+    let x = extract(html.as_bytes(), "page.html");
+    assert!(
+        !x.text.contains("var lead"),
+        "script text leaked: {}",
+        x.text
+    );
+    let units: Vec<_> = x
+        .items
+        .iter()
+        .flat_map(|i| &i.units)
+        .map(|u| u.name.as_str())
+        .collect();
+    assert!(
+        !units.iter().any(|u| u.contains('"')),
+        "{units:?} in {}",
+        x.text
+    );
+    assert!(units.contains(&"区园林局"), "{units:?} in {}", x.text);
+}
+
+#[test]
+fn html_entities_are_decoded_by_the_specification() {
+    let html = "<html><body><p>1.新建公园5个。(牵头单位:&lsquo;区发改局&rsquo;、区科技局)</p>\
+                <p>PM2.5浓度&le;35微克/立方米,优良天数比例&ge;80%&permil;&hellip;&times;&nbsp没有分号</p>\
+                </body></html>";
+    let x = extract(html.as_bytes(), "page.html");
+    for raw in [
+        "&lsquo", "&rsquo", "&le", "&ge", "&permil", "&hellip", "&times", "&nbsp",
+    ] {
+        assert!(!x.text.contains(raw), "{raw} left in {}", x.text);
+    }
+    assert!(
+        x.text.contains("≤35") && x.text.contains("≥80%‰…×"),
+        "{}",
+        x.text
+    );
+    assert!(x.text.contains("‘区发改局’"), "{}", x.text);
+    let units: Vec<_> = x
+        .items
+        .iter()
+        .flat_map(|i| &i.units)
+        .map(|u| u.name.as_str())
+        .collect();
+    assert!(!units.iter().any(|u| u.contains('&')), "{units:?}");
+}
+
+#[test]
+fn a_page_nested_too_deep_for_a_tree_is_read_flat_with_the_same_rules() {
+    let depth = 3000;
+    let html = format!(
+        "<html><head><title>某区重点工作任务分工方案</title><script>var x = \"牵头单位:脚本\";</script></head><body>\
+         <div class=\"nav\">首页 | 新闻</div>{}<table><tr><td>1<td>新建公园5个<td>区园林局</table>{}</body></html>",
+        "<div>".repeat(depth),
+        "</div>".repeat(depth)
+    );
+    let x = extract(html.as_bytes(), "deep.html");
+    assert!(
+        !x.text.contains("脚本") && !x.text.contains("首页"),
+        "{}",
+        x.text
+    );
+    assert!(x.text.contains("1 | 新建公园5个 | 区园林局"), "{}", x.text);
+    assert_eq!(
+        x.document.title.as_deref(),
+        Some("某区重点工作任务分工方案")
+    );
+}

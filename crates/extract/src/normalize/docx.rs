@@ -78,13 +78,18 @@ fn xml_to_text(xml: &[u8]) -> String {
                 b"br" | b"cr" => para.push(' '),
                 _ => {}
             },
-            Ok(Event::Text(t)) if in_text => {
-                let raw = String::from_utf8_lossy(t.as_ref()).into_owned();
-                para.push_str(&super::html::decode_entities(&raw));
-            }
+            // quick-xml hands text and entity references over apart: XML's own entities and
+            // character references are resolved here; anything else stays as written.
+            Ok(Event::Text(t)) if in_text => para.push_str(&String::from_utf8_lossy(t.as_ref())),
             Ok(Event::GeneralRef(r)) if in_text => {
                 let name = String::from_utf8_lossy(r.as_ref()).into_owned();
-                para.push_str(&super::html::decode_entities(&format!("&{name};")));
+                match r.resolve_char_ref() {
+                    Ok(Some(c)) => para.push(c),
+                    _ => match quick_xml::escape::resolve_predefined_entity(&name) {
+                        Some(text) => para.push_str(text),
+                        None => para.push_str(&format!("&{name};")),
+                    },
+                }
             }
             Ok(Event::End(e)) => match e.local_name().as_ref() {
                 b"t" => in_text = false,

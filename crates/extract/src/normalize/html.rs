@@ -1,5 +1,15 @@
 //! HTML pages: keep the article text, drop navigation, scripts and footers.
 
+use std::cell::{Cell, RefCell};
+
+use ego_tree::{NodeId, iter::Edge};
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::{
+    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+    states::RawKind,
+};
+use scraper::{Html, Node, node::Element};
+
 const SKIP_TAGS: &[&str] = &[
     "script", "style", "noscript", "nav", "header", "footer", "aside", "form", "select", "button",
     "iframe", "svg", "head", "template", "object", "embed", "canvas", "map",
@@ -53,8 +63,149 @@ const CHROME: &[&str] = &[
     "friendlink",
     "links",
 ];
-/// Deeper than this the page is not a real article; a flat tag strip is used instead.
+/// Deeper than this (open elements, void ones not counted) a page is read flat. Browsers stop
+/// nesting at about this depth too.
 const MAX_DEPTH: usize = 512;
+
+/// Elements whose content the tokenizer must read as raw text or RCDATA, as the tree builder
+/// would tell it.
+fn raw_kind(name: &str) -> Option<RawKind> {
+    match name {
+        "script" => Some(RawKind::ScriptData),
+        "style" | "xmp" | "iframe" | "noembed" | "noframes" | "noscript" => Some(RawKind::Rawtext),
+        "title" | "textarea" => Some(RawKind::Rcdata),
+        _ => None,
+    }
+}
+
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr",
+];
+
+/// A page read from its tokens alone: text in document order, with the same block, cell and
+/// skipping rules as the tree walk, and the depth the tree would reach.
+#[derive(Default)]
+struct FlatText {
+    out: RefCell<String>,
+    title: RefCell<Option<String>>,
+    in_title: Cell<bool>,
+    in_cell: Cell<bool>,
+    /// The element being passed over and how many of its kind are open inside it.
+    skipping: RefCell<Option<(String, usize)>>,
+    depth: Cell<usize>,
+    max_depth: Cell<usize>,
+}
+
+impl FlatText {
+    fn read(html: &str) -> Self {
+        let tokenizer = Tokenizer::new(Self::default(), TokenizerOpts::default());
+        let input = BufferQueue::default();
+        input.push_back(StrTendril::from(html));
+        // A sink that never asks to run a script gets no pause: the one feed reads it all.
+        let _ = tokenizer.feed(&input);
+        tokenizer.end();
+        tokenizer.sink
+    }
+
+    fn close_cell(&self) {
+        if self.in_cell.replace(false) {
+            self.out.borrow_mut().push_str(" | ");
+        }
+    }
+
+    fn tag(&self, tag: &Tag) -> TokenSinkResult<()> {
+        let name: &str = &tag.name;
+        let start = tag.kind == TagKind::StartTag;
+        let void = tag.self_closing || VOID.contains(&name);
+        if start && !void {
+            let depth = self.depth.get() + 1;
+            self.depth.set(depth);
+            self.max_depth.set(self.max_depth.get().max(depth));
+        } else if !start {
+            self.depth.set(self.depth.get().saturating_sub(1));
+        }
+        let raw = if start { raw_kind(name) } else { None };
+        // the title is read wherever it is (it sits in the head, which is passed over)
+        if name == "title" {
+            self.in_title.set(start && self.title.borrow().is_none());
+            return raw.map_or(TokenSinkResult::Continue, TokenSinkResult::RawData);
+        }
+        {
+            let mut skipping = self.skipping.borrow_mut();
+            if let Some((skipped, open)) = skipping.as_mut() {
+                if skipped == name {
+                    if start && !void {
+                        *open += 1;
+                    } else if !start {
+                        *open -= 1;
+                    }
+                }
+                if *open == 0 {
+                    *skipping = None;
+                }
+                return raw.map_or(TokenSinkResult::Continue, TokenSinkResult::RawData);
+            }
+            let chrome = start
+                && tag.attrs.iter().any(|a| {
+                    let key: &str = &a.name.local;
+                    (key == "class" || key == "id") && chrome_words(&a.value)
+                });
+            if start && !void && (SKIP_TAGS.contains(&name) || chrome) {
+                *skipping = Some((name.to_string(), 1));
+                return raw.map_or(TokenSinkResult::Continue, TokenSinkResult::RawData);
+            }
+        }
+        if name == "td" || name == "th" {
+            self.close_cell();
+            self.in_cell.set(start);
+        } else if name == "tr" || name == "table" {
+            self.close_cell();
+            self.out.borrow_mut().push('\n');
+        } else if BLOCK_TAGS.contains(&name) {
+            let gap = if self.in_cell.get() { ' ' } else { '\n' };
+            self.out.borrow_mut().push(gap);
+        }
+        raw.map_or(TokenSinkResult::Continue, TokenSinkResult::RawData)
+    }
+
+    fn finish(self) -> (String, Option<String>) {
+        let title = self
+            .title
+            .into_inner()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
+        (tidy(&self.out.into_inner()), title)
+    }
+}
+
+impl TokenSink for FlatText {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        match token {
+            Token::TagToken(tag) => return self.tag(&tag),
+            Token::CharacterTokens(text) => {
+                if self.in_title.get() {
+                    self.title
+                        .borrow_mut()
+                        .get_or_insert_with(String::new)
+                        .push_str(&spaces(&text));
+                } else if self.skipping.borrow().is_none() {
+                    let text = spaces(&text);
+                    let mut out = self.out.borrow_mut();
+                    if self.in_cell.get() {
+                        out.push_str(&text.replace('\n', " "));
+                    } else {
+                        out.push_str(&text);
+                    }
+                }
+            }
+            _ => {}
+        }
+        TokenSinkResult::Continue
+    }
+}
 
 /// Is this decoded text an HTML document?
 pub fn looks_like_html(text: &str) -> bool {
@@ -75,61 +226,76 @@ pub fn looks_like_html(text: &str) -> bool {
 }
 
 /// Converts an HTML page to text, one block per line; table cells are joined with " | ".
-/// Returns the text and the page title.
+/// Returns the text and the page title. The page is parsed as browsers parse it (html5ever:
+/// implied end tags, void and raw-text elements, every named entity), and walked without
+/// recursion, so no page is too deep to read.
 pub fn html_to_text(html: &str) -> (String, Option<String>) {
-    if nesting_depth(html) > MAX_DEPTH {
-        return (strip_tags(html), None);
+    // Building the tree costs each start tag a walk down the open elements, so a page nested
+    // thousands deep (no real article is) would take minutes: such a page is read from its
+    // tokens instead, as flat text, by the same tokenizer.
+    let flat = FlatText::read(html);
+    if flat.max_depth.get() > MAX_DEPTH {
+        return flat.finish();
     }
-    let Ok(dom) = tl::parse(html, tl::ParserOptions::default()) else {
-        return (strip_tags(html), None);
-    };
-    let parser = dom.parser();
-    let mut title = None;
-    if let Some(t) = dom
-        .query_selector("title")
-        .and_then(|mut q| q.next())
-        .and_then(|h| h.get(parser))
-    {
-        let s = decode_entities(&t.inner_text(parser)).trim().to_string();
-        if !s.is_empty() {
-            title = Some(s);
-        }
-    }
+    let page = Html::parse_document(html);
+    let title = page
+        .tree
+        .nodes()
+        .find(|n| n.value().as_element().is_some_and(|e| e.name() == "title"))
+        .map(|n| {
+            n.children()
+                .filter_map(|c| c.value().as_text().map(|t| spaces(t)))
+                .collect::<String>()
+                .trim()
+                .to_string()
+        })
+        .filter(|t| !t.is_empty());
     let mut out = String::with_capacity(html.len() / 2);
-    // iterative walk: (node, closing?) so deep pages cannot overflow the stack
     // inside a table cell, blocks are joined with spaces so a row stays on one line
     let mut in_cell = 0usize;
-    let mut stack: Vec<(tl::NodeHandle, bool)> =
-        dom.children().iter().rev().map(|h| (*h, false)).collect();
-    while let Some((h, closing)) = stack.pop() {
-        let Some(node) = h.get(parser) else { continue };
-        match node {
-            tl::Node::Raw(b) => out.push_str(&decode_entities(&b.as_utf8_str())),
-            tl::Node::Comment(_) => {}
-            tl::Node::Tag(tag) => {
-                let name = tag.name().as_utf8_str().to_ascii_lowercase();
-                let cell = name == "td" || name == "th";
-                if closing {
-                    if cell {
+    // the element whose subtree is being passed over (scripts, navigation, page chrome)
+    let mut skipping: Option<NodeId> = None;
+    for edge in page.tree.root().traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                match node.value() {
+                    // a cell's line breaks are layout: its row stays on one line
+                    Node::Text(text) if in_cell > 0 => {
+                        out.push_str(&spaces(text).replace('\n', " "))
+                    }
+                    Node::Text(text) => out.push_str(&spaces(text)),
+                    Node::Element(element) => {
+                        let name = element.name();
+                        if SKIP_TAGS.contains(&name) || is_chrome(element) {
+                            skipping = Some(node.id());
+                        } else if name == "td" || name == "th" {
+                            in_cell += 1;
+                        } else if BLOCK_TAGS.contains(&name) {
+                            out.push(if in_cell > 0 { ' ' } else { '\n' });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(node) => {
+                if skipping == Some(node.id()) {
+                    skipping = None;
+                    continue;
+                }
+                if skipping.is_some() {
+                    continue;
+                }
+                if let Node::Element(element) = node.value() {
+                    let name = element.name();
+                    if name == "td" || name == "th" {
                         in_cell = in_cell.saturating_sub(1);
                         out.push_str(" | ");
-                    } else if BLOCK_TAGS.contains(&name.as_str()) {
+                    } else if BLOCK_TAGS.contains(&name) {
                         out.push(if in_cell > 0 { ' ' } else { '\n' });
                     }
-                    continue;
-                }
-                if SKIP_TAGS.contains(&name.as_str()) || is_chrome(tag) {
-                    continue;
-                }
-                if cell {
-                    in_cell += 1;
-                } else if BLOCK_TAGS.contains(&name.as_str()) {
-                    out.push(if in_cell > 0 { ' ' } else { '\n' });
-                }
-                stack.push((h, true));
-                let kids: Vec<tl::NodeHandle> = tag.children().top().iter().copied().collect();
-                for k in kids.into_iter().rev() {
-                    stack.push((k, false));
                 }
             }
         }
@@ -137,56 +303,25 @@ pub fn html_to_text(html: &str) -> (String, Option<String>) {
     (tidy(&out), title)
 }
 
-fn is_chrome(tag: &tl::HTMLTag) -> bool {
-    let attrs = tag.attributes();
-    let mut s = String::new();
-    if let Some(Some(c)) = attrs.get("class") {
-        s.push_str(&c.as_utf8_str().to_ascii_lowercase());
-    }
-    s.push(' ');
-    if let Some(Some(i)) = attrs.get("id") {
-        s.push_str(&i.as_utf8_str().to_ascii_lowercase());
-    }
-    s.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
+/// Text with the spacing entities (&nbsp; &ensp; &emsp; &thinsp;) as plain spaces, as the
+/// rules expect.
+fn spaces(text: &str) -> String {
+    text.replace(['\u{a0}', '\u{2002}', '\u{2003}', '\u{2009}'], " ")
+}
+
+fn is_chrome(element: &Element) -> bool {
+    chrome_words(element.attr("class").unwrap_or_default())
+        || chrome_words(element.id().unwrap_or_default())
+}
+
+/// Whether a class or id names page chrome.
+fn chrome_words(value: &str) -> bool {
+    let words = value.to_ascii_lowercase();
+    words.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| {
         CHROME
             .iter()
             .any(|c| w == *c || (w.starts_with(c) && w.len() <= c.len() + 3))
     })
-}
-
-fn nesting_depth(html: &str) -> usize {
-    let mut depth: isize = 0;
-    let mut max: isize = 0;
-    for w in html.as_bytes().windows(2) {
-        match (w.first(), w.get(1)) {
-            (Some(b'<'), Some(b'/')) => depth -= 1,
-            (Some(b'<'), Some(n)) if n.is_ascii_alphabetic() => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            (Some(b'/'), Some(b'>')) => depth -= 1,
-            _ => {}
-        }
-    }
-    max.max(0) as usize
-}
-
-/// Fallback: drop every tag, keep text.
-fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len() / 2);
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    tidy(&decode_entities(&out))
 }
 
 fn tidy(s: &str) -> String {
@@ -198,65 +333,5 @@ fn tidy(s: &str) -> String {
             out.push('\n');
         }
     }
-    out
-}
-
-/// Decodes the entities that occur in Chinese government pages.
-pub fn decode_entities(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(rest.get(..i).unwrap_or(""));
-        let tail = rest.get(i..).unwrap_or("");
-        let end = tail
-            .char_indices()
-            .take(12)
-            .find(|(_, c)| *c == ';')
-            .map(|(j, _)| j);
-        let Some(end) = end else {
-            out.push('&');
-            rest = tail.get(1..).unwrap_or("");
-            continue;
-        };
-        let ent = tail.get(1..end).unwrap_or("");
-        let rep = match ent {
-            "nbsp" | "ensp" | "emsp" | "thinsp" => Some(' '),
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            "ldquo" => Some('“'),
-            "rdquo" => Some('”'),
-            "middot" => Some('·'),
-            "mdash" => Some('—'),
-            _ if ent.starts_with("#x") || ent.starts_with("#X") => {
-                u32::from_str_radix(ent.get(2..).unwrap_or(""), 16)
-                    .ok()
-                    .and_then(char::from_u32)
-            }
-            _ if ent.starts_with('#') => ent
-                .get(1..)
-                .unwrap_or("")
-                .parse::<u32>()
-                .ok()
-                .and_then(char::from_u32),
-            _ => None,
-        };
-        match rep {
-            Some(c) => {
-                out.push(c);
-                rest = tail.get(end + 1..).unwrap_or("");
-            }
-            None => {
-                out.push('&');
-                rest = tail.get(1..).unwrap_or("");
-            }
-        }
-    }
-    out.push_str(rest);
     out
 }
