@@ -87,6 +87,8 @@ fn check(set: &str, docs: &Path, gold: &Path, expected_docs: usize) -> Vec<Strin
     println!("== {set} ==\n{table}");
     let scores: serde_json::Value =
         serde_json::from_str(scorer(gold, &pred, true).trim()).expect("scorer JSON");
+    let bands = confidence_bands(gold, &pred);
+    println!("{set} precision by confidence: {bands}");
     let _ = std::fs::remove_dir_all(&pred);
     let mut failed = Vec::new();
     for measure in MEASURES {
@@ -99,10 +101,41 @@ fn check(set: &str, docs: &Path, gold: &Path, expected_docs: usize) -> Vec<Strin
             failed.push(format!("{set} {measure} F1 {f1:.3} < floor {floor}"));
         }
     }
+    // A confidence must mean something: the items read with high confidence are right at least
+    // as often as the others.
+    let precision = |band: &str| bands[band]["precision"].as_f64();
+    let high = precision("above_0.8");
+    for lower in ["below_0.5", "0.5_to_0.8"] {
+        if let (Some(high), Some(low)) = (high, precision(lower))
+            && high < low
+        {
+            failed.push(format!(
+                "{set}: items above 0.8 confidence are right less often ({high:.3}) than those {lower} ({low:.3})"
+            ));
+        }
+    }
     if !failed.is_empty() {
         failed.push(table);
     }
     failed
+}
+
+/// Precision of the predicted items per confidence band (tests/confidence.py, the scorer's
+/// own matching).
+fn confidence_bands(gold: &Path, pred: &Path) -> serde_json::Value {
+    let out = Command::new("python3")
+        .arg(crate_dir().join("tests/confidence.py"))
+        .arg(crate_dir().join("tests/dev_set/score.py"))
+        .arg(gold)
+        .arg(pred)
+        .output()
+        .expect("python3 confidence.py");
+    assert!(
+        out.status.success(),
+        "confidence.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).expect("confidence JSON")
 }
 
 #[test]
