@@ -466,10 +466,17 @@ async fn roles_and_scopes_are_enforced() {
         status.message()
     );
     let own_head = secrets.token("units/1", Role::UnitHead, "武昌区");
-    ReportingServiceClient::new(as_caller(&set, Service::Reporting, &own_head))
+    let signed = ReportingServiceClient::new(as_caller(&set, Service::Reporting, &own_head))
         .sign_report(sign(&drafted.name))
         .await
-        .expect("the unit's own head signs");
+        .expect("the unit's own head signs")
+        .into_inner();
+    // The typed name and post stay as written; the credential says who signed.
+    let signature = signed
+        .signature
+        .expect("a signed report carries its signature");
+    assert_eq!(signature.signer.map(|s| s.name).as_deref(), Some("张明"));
+    assert_eq!(signature.signed_by, "units/1@武昌区 (unit_head)");
 
     // Another government's supervisor cannot read the report by guessing its name.
     let supervisor_ja = secrets.token("督查室", Role::Supervisor, "江岸区");
@@ -1174,12 +1181,127 @@ async fn documents_are_read_within_the_government() {
     );
     assert_eq!(listed(district).await, [wuchang.as_str()]);
 
-    // The city's supervisor reads the notice decomposing the city's report, not the other.
+    // The city's supervisor reads both notices decomposing the city's report: 江岸区's names
+    // 武汉市, and 武昌区's "2025年市《政府工作报告》" is 武汉市's, since the notice signs as
+    // 武汉市武昌区人民政府办公室. Another city's supervisor reads neither.
     let city = secrets.token("市督查室", Role::Supervisor, "武汉市");
-    assert_eq!(listed(city.clone()).await, [jiangan.as_str()]);
-    let status = get(city, wuchang.clone()).await.unwrap_err();
+    assert_eq!(
+        listed(city.clone()).await,
+        [wuchang.as_str(), jiangan.as_str()]
+    );
+    get(city.clone(), wuchang.clone())
+        .await
+        .expect("the city reads its district's decomposition of the city's report");
+    let other_city = secrets.token("市督查室", Role::Supervisor, "孝感市");
+    assert!(listed(other_city.clone()).await.is_empty());
+    let status = get(other_city, wuchang.clone()).await.unwrap_err();
     assert_eq!(status.code(), Code::PermissionDenied);
-    assert_eq!(listed(admin).await, [wuchang.as_str(), jiangan.as_str()]);
+    assert_eq!(
+        listed(admin.clone()).await,
+        [wuchang.as_str(), jiangan.as_str()]
+    );
+    // The plans say so too: the city attachment's source report is written out.
+    delivered(&set, &admin, wuchang).await;
+    let readable = targets(&set, &city)
+        .list_plans(list_plans())
+        .await
+        .expect("the city lists plans")
+        .into_inner()
+        .plans;
+    let reports: Vec<&str> = readable
+        .iter()
+        .filter(|p| p.source_document == *wuchang)
+        .map(|p| p.source_report.as_str())
+        .collect();
+    assert_eq!(reports, ["2025年武汉市《政府工作报告》"], "{readable:?}");
+    set.stop().await;
+}
+
+/// Waits until ingest has delivered `document`'s plans (a minute at most).
+async fn delivered(set: &TestSet, token: &str, document: &str) {
+    let mut ingest = IngestServiceClient::new(as_caller(set, Service::Ingest, token));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let doc = ingest
+            .get_document(GetDocumentRequest {
+                name: document.to_string(),
+            })
+            .await
+            .expect("GetDocument")
+            .into_inner();
+        if doc.delivery_state == DeliveryState::Delivered as i32 {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{document} not delivered: {:?} {}",
+            doc.delivery_state,
+            doc.delivery_error
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_document_without_an_issuer_belongs_to_the_government_that_ingests_it() {
+    let secrets = secrets();
+    let set = secure_set(&secrets).await;
+    let ingest = |token: &str| {
+        IngestServiceClient::new(as_caller(&set, Service::Ingest, token))
+            .max_encoding_message_size(64 * 1024 * 1024)
+    };
+    // A work report that states no issuer.
+    let report = std::fs::read(duban_testkit::seed("004_19ca00cc8670af50.txt")).expect("the seed");
+    let create = |filename: &str| CreateDocumentRequest {
+        content: report.clone(),
+        filename: filename.into(),
+        request_id: String::new(),
+    };
+    let admin_wuchang = secrets.token("admin-wc", Role::Admin, "武昌区");
+    let document = ingest(&admin_wuchang)
+        .create_document(create("report.txt"))
+        .await
+        .expect("a district's admin ingests a report that names no issuer")
+        .into_inner();
+    assert_eq!(document.issuer, "武昌区");
+    assert!(
+        document
+            .warnings
+            .iter()
+            .any(|w| w.contains("attributed to 武昌区")),
+        "{:?}",
+        document.warnings
+    );
+    delivered(&set, &admin_wuchang, &document.name).await;
+    let own = targets(&set, &secrets.token("督查室", Role::Supervisor, "武昌区"))
+        .list_plans(list_plans())
+        .await
+        .expect("the district's supervisor lists plans")
+        .into_inner()
+        .plans;
+    assert!(
+        own.iter().any(|p| p.source_document == document.name),
+        "the district reads back the plans it ingested: {own:?}"
+    );
+
+    // The same bytes from another government answer with nothing of 武昌区's.
+    let status = ingest(&secrets.token("admin-dxh", Role::Admin, "东西湖区"))
+        .create_document(create("again.txt"))
+        .await
+        .unwrap_err();
+    assert_denied(&status, "was issued by 武昌区 (武昌区)");
+    assert!(
+        status.message().contains("of 东西湖区 may not read it"),
+        "{}",
+        status.message()
+    );
+    let others = targets(&set, &secrets.token("督查室", Role::Supervisor, "东西湖区"))
+        .list_plans(list_plans())
+        .await
+        .expect("another district's supervisor lists plans")
+        .into_inner()
+        .plans;
+    assert!(others.is_empty(), "{others:?}");
     set.stop().await;
 }
 

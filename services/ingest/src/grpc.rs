@@ -16,9 +16,9 @@ use tokio::sync::Notify;
 use tonic::{Request, Response, Status};
 
 use crate::{
-    domain,
+    domain, governments,
     metrics::IngestMetrics,
-    owners::Owners,
+    owners::{self, Owners},
     store::{NewDocument, Store},
 };
 
@@ -104,21 +104,10 @@ impl IngestService for Ingest {
             .await
             .map_err(|e| ApiError::internal(format!("extraction task failed: {e}")))?
         };
-        // The plans a document makes belong to its issuer's government: an admin of another
-        // government may not create them. A document whose issuer was not found belongs to
-        // nobody's government, and only the unscoped see its plans.
-        let issuer = extraction.document.issuer.as_deref().unwrap_or_default();
-        if let Some(who) = &who
-            && !auth::government_of_issuer(issuer).is_empty()
-            && !who.may_change_plan(issuer)
-        {
-            return Err(auth::denied(format!(
-                "{filename} was issued by {issuer} ({}); an {} of {} may not ingest it",
-                auth::government_of_issuer(issuer),
-                who.role,
-                who.government
-            )));
-        }
+        // The plans a document makes belong to its issuer's government.
+        let mut extraction = extraction;
+        owners::claim(who.as_ref(), &filename, &mut extraction)?;
+        governments::resolve_source_reports(&mut extraction);
         let (document, stored) = self
             .store
             .create_document(NewDocument {
@@ -131,6 +120,11 @@ impl IngestService for Ingest {
                 trace_context: peer::current_trace_context(),
             })
             .await?;
+        // The same bytes stored before are answered with the stored document, which may be
+        // another government's: the caller gets it only if it may read it.
+        if !stored {
+            self.owners.check(who.as_ref(), &document).await?;
+        }
         self.metrics.document(stored);
         self.wake.notify_one();
         Ok(Response::new(document))

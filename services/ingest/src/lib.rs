@@ -4,6 +4,7 @@
 
 mod dispatch;
 mod domain;
+mod governments;
 mod grpc;
 mod metrics;
 mod owners;

@@ -3,6 +3,7 @@
 //! whose report a document decomposes reads it too (a city's supervisor reads its districts'
 //! notices decomposing the city's report). The rule is here; its query is in the store.
 
+use duban_extract::Extraction;
 use duban_kit::{
     auth::{self, Identity},
     names,
@@ -53,15 +54,46 @@ impl Owners {
         if may_read(who, document, reports.as_deref().unwrap_or_default()) {
             return Ok(());
         }
+        let whose = match auth::government_of_issuer(&document.issuer) {
+            "" => "names no issuer and belongs to no government".to_string(),
+            government => format!("was issued by {} ({government})", document.issuer),
+        };
         Err(auth::denied(format!(
-            "{} was issued by {} ({}); a {} of {} may not read it",
-            document.name,
-            document.issuer,
-            auth::government_of_issuer(&document.issuer),
-            who.role,
-            who.government
+            "{} {whose}; a {} of {} may not read it",
+            document.name, who.role, who.government
         )))
     }
+}
+
+/// Makes `extraction` a document of `who`'s government, or refuses it: another government's
+/// document is PERMISSION_DENIED; a document that names no issuer is attributed to the
+/// ingesting caller's government (a warning says so), so that its plans belong to someone who
+/// can read them back. Callers without a government ingest anything as it is.
+pub fn claim(
+    who: Option<&Identity>,
+    filename: &str,
+    extraction: &mut Extraction,
+) -> Result<(), Status> {
+    let Some(who) = who.filter(|who| !who.reads_everything()) else {
+        return Ok(());
+    };
+    let issuer = extraction.document.issuer.as_deref().unwrap_or_default();
+    let government = auth::government_of_issuer(issuer);
+    if government.is_empty() {
+        extraction.document.issuer = Some(who.government.clone());
+        extraction.warnings.push(format!(
+            "the document names no issuer: it and its plans are attributed to {}, the government of the {} who ingested it",
+            who.government, who.role
+        ));
+        return Ok(());
+    }
+    if who.may_change_plan(issuer) {
+        return Ok(());
+    }
+    Err(auth::denied(format!(
+        "{filename} was issued by {issuer} ({government}); an {} of {} may not ingest it",
+        who.role, who.government
+    )))
 }
 
 fn id(document: &Document) -> Option<i64> {

@@ -394,13 +394,21 @@ impl ReportingService for Reporting {
             .await?;
         domain::check_actor("signer", req.signer.as_ref(), true)?;
         let signer = req.signer.clone().unwrap_or_default();
+        // The typed name and post are words; the credential is who signed.
+        let signed_by = who
+            .as_ref()
+            .map(|who| format!("{} ({})", who.actor(), who.role))
+            .unwrap_or_default();
         let print = idempotency::fingerprint(&req);
         self.step(
             "SignReport",
             &req.request_id,
             &print,
             &req.name,
-            Change::Sign { signer: &signer },
+            Change::Sign {
+                signer: &signer,
+                signed_by: &signed_by,
+            },
         )
         .await
     }

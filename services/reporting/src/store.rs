@@ -95,6 +95,7 @@ struct ReportRow {
     signer_name: String,
     signer_role: String,
     signed_at: Option<DateTime<Utc>>,
+    signed_by: String,
     submit_date: Option<NaiveDate>,
     reviewer_name: String,
     reviewer_role: String,
@@ -135,6 +136,7 @@ impl From<ReportRow> for Report {
             signature: actor(r.signer_name, r.signer_role).map(|signer| Signature {
                 signer: Some(signer),
                 sign_time: r.signed_at.map(timestamp),
+                signed_by: r.signed_by,
             }),
             submit_date: r.submit_date.map(domain::date_string).unwrap_or_default(),
             reviewer: actor(r.reviewer_name, r.reviewer_role),
@@ -148,7 +150,7 @@ impl From<ReportRow> for Report {
 
 const COLUMNS: &str = "id, assignment, period, status, state, progress, problems, next_steps,
     percent_complete, drafter, created_at, task, unit, unit_display_name, role, figures,
-    signer_name, signer_role, signed_at, submit_date, reviewer_name, reviewer_role,
+    signer_name, signer_role, signed_at, signed_by, submit_date, reviewer_name, reviewer_role,
     return_reason, contributions, version, updated_at";
 
 #[derive(FromRow)]
@@ -335,6 +337,8 @@ pub enum Change<'a> {
     },
     Sign {
         signer: &'a Actor,
+        /// The caller as its credential names it (see `Signature.signed_by`).
+        signed_by: &'a str,
     },
     Submit {
         submitter: &'a Actor,
@@ -366,7 +370,7 @@ impl Change<'_> {
                 name: patch.drafter.clone(),
                 role: String::new(),
             },
-            Change::Sign { signer: a }
+            Change::Sign { signer: a, .. }
             | Change::Submit { submitter: a, .. }
             | Change::Accept { reviewer: a }
             | Change::Return { reviewer: a, .. } => (*a).clone(),
@@ -481,6 +485,7 @@ impl Store {
             signer_name: String::new(),
             signer_role: String::new(),
             signed_at: None,
+            signed_by: String::new(),
             submit_date: None,
             reviewer_name: String::new(),
             reviewer_role: String::new(),
@@ -730,6 +735,7 @@ impl Store {
         let actor = change.actor();
         let mut reason = String::new();
         let mut signed = false;
+        let mut signed_by = "";
         let mut submit_date = None;
         match &change {
             Change::Update { patch, paths } => {
@@ -738,7 +744,10 @@ impl Store {
                 // An edited report is a different report: the head signs again.
                 report.signature = None;
             }
-            Change::Sign { .. } => signed = true,
+            Change::Sign { signed_by: by, .. } => {
+                signed = true;
+                signed_by = by;
+            }
             Change::Submit { date, .. } => {
                 submit_date = Some(*date);
                 if report.role == UnitRole::Lead as i32 {
@@ -777,6 +786,7 @@ impl Store {
                  signer_name = CASE WHEN $10 THEN $11 WHEN $12 THEN '' ELSE signer_name END,
                  signer_role = CASE WHEN $10 THEN $13 WHEN $12 THEN '' ELSE signer_role END,
                  signed_at = CASE WHEN $10 THEN now() WHEN $12 THEN NULL ELSE signed_at END,
+                 signed_by = CASE WHEN $10 THEN $19 WHEN $12 THEN '' ELSE signed_by END,
                  submit_date = COALESCE(submit_date, $14),
                  reviewer_name = $15, reviewer_role = $16, return_reason = $17,
                  contributions = $18, version = version + 1, updated_at = now()
@@ -800,6 +810,7 @@ impl Store {
         .bind(&reviewer.role)
         .bind(&report.return_reason)
         .bind(&report.contributions)
+        .bind(signed_by)
         .fetch_one(&mut *tx)
         .await
         .map_err(api_error)?;
