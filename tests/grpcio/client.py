@@ -738,7 +738,14 @@ def reflection(args, pb, checks):
                     checks.ok(f"{service} reflection resolves {full_name}", False, repr(err))
 
 
+def scope_table(args, pb, checks):
+    import scope
+
+    scope.scope_table(args, pb, checks, channel)
+
+
 SUITES = {
+    "scope-table": scope_table,
     "refused-writes": refused_writes,
     "reflection": reflection,
     "bounded-errors": bounded_errors,
@@ -754,7 +761,7 @@ def main():
         parser.add_argument(f"--{service}", required=True)
     parser.add_argument("--ca")
     parser.add_argument("--token", action="append", help="ROLE=JWT, once per role")
-    parser.add_argument("--seed", help="a document to ingest (every-rpc)")
+    parser.add_argument("--seed", help="a document to ingest (every-rpc, scope-table)")
     parser.add_argument("suite", choices=sorted(SUITES))
     args = parser.parse_args()
     checks = Checks()

@@ -202,3 +202,45 @@ async fn over_tls_with_tokens_refusals_reach_grpcio_with_their_code_and_details(
     assert!(out.contains("ListTasks with a megabyte filter: INVALID_ARGUMENT"));
     set.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_scope_table_holds_for_every_rpc_role_and_government() {
+    use duban_kit::auth::Role;
+    use duban_testkit::secure::{secrets, secure_set};
+
+    let secrets = secrets();
+    let set = secure_set(&secrets).await;
+    let ca = secrets.dir.join("ca.pem");
+    let mut tokens = vec![format!("root={}", secrets.token("admin", Role::Admin, ""))];
+    for government in ["武昌区", "江岸区", "武汉市"] {
+        for role in [
+            Role::Reporter,
+            Role::UnitHead,
+            Role::Supervisor,
+            Role::Admin,
+        ] {
+            let unit = match role {
+                // the registry's name for the 区发改局 of a 武昌区 plan; the same unit name in
+                // another government's token reaches nothing of 武昌区's
+                Role::Reporter | Role::UnitHead => "武昌区发展和改革局",
+                Role::Supervisor => "督查室",
+                Role::Admin | Role::Service => "admin",
+            };
+            let token = secrets.token(unit, role, government);
+            tokens.push(format!("{role}@{government}={token}"));
+        }
+    }
+    let seed = duban_testkit::seed(duban_testkit::SEED_DECOMPOSITION);
+    let mut extra = vec![
+        "--ca",
+        ca.to_str().expect("a UTF-8 path"),
+        "--seed",
+        seed.to_str().expect("a UTF-8 path"),
+    ];
+    for t in &tokens {
+        extra.extend(["--token", t.as_str()]);
+    }
+    let out = suite(&set, "scope-table", &extra).await;
+    assert!(out.contains("MergeUnits by admin of own (武昌区): ok"));
+    set.stop().await;
+}
