@@ -738,6 +738,60 @@ def reflection(args, pb, checks):
                     checks.ok(f"{service} reflection resolves {full_name}", False, repr(err))
 
 
+def mtls_recipe(args, pb, checks):
+    """The README's mutual-TLS recipe, with the certificates its openssl lines made: a
+    supervisor's certificate is the caller, a call without one fails the handshake, and an
+    admin's certificate revokes the supervisor's by its serial."""
+    import time
+
+    from duban.v1 import security_pb2, security_pb2_grpc
+
+    targets_pb2, targets_grpc = pb["targets"]
+    folder = args.recipe
+
+    def read(name):
+        with open(f"{folder}/{name}", "rb") as f:
+            return f.read()
+
+    def with_certificate(address, who):
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=read("ca.pem"), private_key=read(f"{who}.key"), certificate_chain=read(f"{who}.pem")
+        )
+        return grpc.secure_channel(address, credentials)
+
+    supervisor = targets_grpc.TargetsServiceStub(with_certificate(args.targets, "sup"))
+    try:
+        supervisor.ListPlans(targets_pb2.ListPlansRequest(), timeout=30)
+        checks.ok("ListPlans with the supervisor's certificate: OK", True)
+    except grpc.RpcError as err:
+        checks.ok("ListPlans with the supervisor's certificate: OK", False, f"{err.code().name}: {err.details()}")
+    checks.refused(
+        "ListPlans without a client certificate",
+        targets_grpc.TargetsServiceStub(channel(args.targets, f"{folder}/ca.pem")).ListPlans,
+        targets_pb2.ListPlansRequest(),
+        grpc.StatusCode.UNAVAILABLE,
+    )
+    serial = read("serial.txt").decode().strip()
+    tokens = security_pb2_grpc.TokenServiceStub(with_certificate(args.assignments, "admin"))
+    try:
+        tokens.RevokeToken(security_pb2.RevokeTokenRequest(token_id=f"cert:{serial}", reason="lost"), timeout=30)
+        checks.ok("RevokeToken of cert:<serial> with the admin's certificate: OK", True)
+    except grpc.RpcError as err:
+        checks.ok("RevokeToken of cert:<serial> with the admin's certificate: OK", False, f"{err.code().name}: {err.details()}")
+    # targets polls the revocation list (every second here)
+    deadline = time.monotonic() + 30
+    code = None
+    while time.monotonic() < deadline:
+        try:
+            supervisor.ListPlans(targets_pb2.ListPlansRequest(), timeout=30)
+        except grpc.RpcError as err:
+            code = err.code()
+            if code == grpc.StatusCode.UNAUTHENTICATED:
+                break
+        time.sleep(0.2)
+    checks.ok("the revoked certificate: UNAUTHENTICATED", code == grpc.StatusCode.UNAUTHENTICATED, code)
+
+
 def scope_table(args, pb, checks):
     import scope
 
@@ -745,6 +799,7 @@ def scope_table(args, pb, checks):
 
 
 SUITES = {
+    "mtls-recipe": mtls_recipe,
     "scope-table": scope_table,
     "refused-writes": refused_writes,
     "reflection": reflection,
@@ -762,6 +817,7 @@ def main():
     parser.add_argument("--ca")
     parser.add_argument("--token", action="append", help="ROLE=JWT, once per role")
     parser.add_argument("--seed", help="a document to ingest (every-rpc, scope-table)")
+    parser.add_argument("--recipe", help="the folder the README's openssl lines ran in (mtls-recipe)")
     parser.add_argument("suite", choices=sorted(SUITES))
     args = parser.parse_args()
     checks = Checks()

@@ -244,3 +244,82 @@ async fn the_scope_table_holds_for_every_rpc_role_and_government() {
     assert!(out.contains("MergeUnits by admin of own (武昌区): ok"));
     set.stop().await;
 }
+
+/// The shell commands of the README's security section that make the key and certificates:
+/// every `head`, `openssl` and `serial=` line of its `sh` block, continuation lines joined.
+fn readme_recipe() -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .expect("the README");
+    let section = readme
+        .split("\n## ")
+        .find(|s| s.starts_with("Security"))
+        .expect("the README's security section");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("its sh block");
+    let mut commands = Vec::new();
+    let mut current = String::new();
+    for line in block.lines() {
+        current.push_str(line.strip_suffix('\\').unwrap_or(line));
+        if line.ends_with('\\') {
+            continue;
+        }
+        let command = std::mem::take(&mut current);
+        if ["head ", "openssl ", "serial="]
+            .iter()
+            .any(|start| command.starts_with(start))
+        {
+            commands.push(command);
+        }
+    }
+    commands
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readmes_mutual_tls_recipe_works_as_written() {
+    use duban_kit::security::SecurityConfig;
+
+    let dir = std::env::temp_dir().join(format!("duban-recipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a folder for the recipe");
+    let commands = readme_recipe();
+    assert!(
+        commands.len() >= 8,
+        "the README's recipe lost its commands: {commands:?}"
+    );
+    let script = format!(
+        "set -euo pipefail\n{}\necho \"$serial\" > serial.txt\n",
+        commands.join("\n")
+    );
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(&dir)
+        .output()
+        .expect("bash");
+    assert!(
+        out.status.success(),
+        "the README's commands failed:\n{script}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut config =
+        duban_cli::stack::StackConfig::ephemeral(&duban_testkit::fresh_database().await);
+    config.security = SecurityConfig {
+        tls_cert: Some(dir.join("server.pem")),
+        tls_key: Some(dir.join("server.key")),
+        tls_client_ca: Some(dir.join("ca.pem")),
+        tls_ca: Some(dir.join("ca.pem")),
+        token_key_file: Some(dir.join("token.key")),
+        revocations_poll_seconds: 1,
+        ..SecurityConfig::default()
+    };
+    let set = TestSet::start_with(config).await;
+    let recipe = dir.to_str().expect("a UTF-8 path");
+    let out = suite(&set, "mtls-recipe", &["--recipe", recipe]).await;
+    assert!(out.contains("the revoked certificate: UNAUTHENTICATED"));
+    set.stop().await;
+    std::fs::remove_dir_all(&dir).ok();
+}
