@@ -34,7 +34,8 @@ pub fn date_to_iso(s: &str) -> Option<String> {
     let y: u32 = c.get(1)?.as_str().parse().ok()?;
     let m: u32 = c.get(2)?.as_str().parse().ok()?;
     let d: u32 = c.get(3)?.as_str().parse().ok()?;
-    ((1..=12).contains(&m) && (1..=31).contains(&d)).then(|| format!("{y:04}-{m:02}-{d:02}"))
+    // a date of the calendar: 2025年2月30日 is none
+    chrono::NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d).map(|date| date.to_string())
 }
 
 pub fn first_year(s: &str) -> Option<i32> {
@@ -241,4 +242,20 @@ fn is_reporting_rule(s: &str) -> bool {
             .iter()
             .any(|k| crate::text::has(s, k));
     rhythm && deadline && recipient && s.chars().count() < 300
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 25: a day the month does not have is not a date.
+    #[test]
+    fn only_calendar_dates_are_dates() {
+        assert_eq!(date_to_iso("2025年2月19日").as_deref(), Some("2025-02-19"));
+        assert_eq!(date_to_iso("2024年2月29日").as_deref(), Some("2024-02-29"));
+        assert_eq!(date_to_iso("2025年2月29日"), None);
+        assert_eq!(date_to_iso("2025年2月30日"), None);
+        assert_eq!(date_to_iso("2025年4月31日"), None);
+        assert_eq!(date_to_iso("2025年13月1日"), None);
+    }
 }

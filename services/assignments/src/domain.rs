@@ -20,8 +20,8 @@ pub fn normalize(name: &str) -> String {
     name.chars()
         .filter(|c| !c.is_whitespace())
         .map(|c| match c {
-            '(' => '(',
-            ')' => ')',
+            '（' => '(',
+            '）' => ')',
             '〈' | '<' => '<',
             '〉' | '>' => '>',
             c => c,
@@ -355,6 +355,12 @@ mod tests {
             normalize("市委宣传部<市文明办>")
         );
         assert_eq!(normalize(" 区发改局 "), "区发改局");
+        // issue 25: full-width parentheses fold as the doc comment says
+        assert_eq!(normalize("区委办（区政府办）"), "区委办(区政府办)");
+        assert_eq!(
+            normalize("区委办（区政府办）"),
+            normalize("区委办(区政府办)")
+        );
     }
 
     #[test]

@@ -208,11 +208,23 @@ pub fn markdown(doc: &Document) -> String {
     out
 }
 
+/// `text` as XML and HTML character data: markup escaped, and the characters XML 1.0 forbids
+/// (C0 controls other than tab and line breaks, U+FFFE, U+FFFF) left out, since one of them in
+/// a report's text makes Word refuse the whole file.
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 pub fn html(doc: &Document) -> String {
@@ -324,5 +336,23 @@ mod tests {
         let a = docx(&d).unwrap();
         assert_eq!(a, docx(&d).unwrap());
         assert_eq!(&a[..2], b"PK");
+    }
+
+    /// Issue 25: a control character in a report's text does not reach the XML.
+    #[test]
+    fn characters_xml_forbids_are_left_out() {
+        let d = Document {
+            title: "通报".into(),
+            blocks: vec![Block::Paragraph(
+                "进度\u{1}正常\u{b}，\u{ffff}见附表\t一".into(),
+            )],
+        };
+        let xml = document_xml(&d);
+        assert!(xml.contains("进度正常，见附表\t一"), "{xml}");
+        assert!(
+            !xml.chars()
+                .any(|c| c < ' ' && !matches!(c, '\t' | '\n' | '\r'))
+        );
+        assert!(!html(&d).contains('\u{1}'));
     }
 }

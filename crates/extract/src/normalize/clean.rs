@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 /// "經(jīng)濟" → "經濟": mirrors insert tone-marked pinyin in parentheses after characters.
 static PINYIN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"([\p{Han}])[((]([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňḿ]{1,7})[))]")
+    Regex::new(r"([\p{Han}])[(（]([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňḿ]{1,7})[)）]")
         .expect("pinyin regex")
 });
 
@@ -183,21 +183,21 @@ pub fn clean(text: &str) -> (String, OffsetMap) {
     } else {
         Cow::Borrowed(text)
     };
-    let text = if may_have_tones(&text) && text.contains('(') {
+    let text = if may_have_tones(&text) && text.contains(['(', '（']) {
         let (t, step) = strip_pinyin(&text);
         map.push(step);
         Cow::Owned(t)
     } else {
         text
     };
-    // mirror sites convert to traditional characters; map back with a conversion table crate
+    // mirror sites convert to traditional characters; map back with fast2s's table
     // a mirror converts the whole page, so its first 4 KB tell
     let sample_end = (4 * 1024..=text.len().min(4 * 1024 + 3))
         .find(|&i| text.is_char_boundary(i))
         .unwrap_or(text.len());
     let sample = text.get(..sample_end).unwrap_or(&text);
     let text = if TRAD_MARKERS.find_iter(sample).take(3).count() >= 3 {
-        let simple = fast2s::convert(&text);
+        let simple = super::t2s::simplify(&text);
         map.mark_rewritten();
         // the table maps one 3-byte character to one 3-byte character, so offsets stay put;
         // should that ever change, the map is built character by character
@@ -335,5 +335,15 @@ mod tests {
             .collect();
         assert_eq!(names, "１２個");
         assert_eq!(map.range(clean.len() - 1..clean.len()).start, src.len());
+    }
+
+    /// Glosses in full-width parentheses go too (issue 25).
+    #[test]
+    fn full_width_pinyin_glosses_are_removed() {
+        let (glossed, _) = clean("地区生产总值增长（zhǎng）6%，区长（zhǎng）负责\n");
+        assert_eq!(glossed, "地区生产总值增长6%,区长负责\n");
+        // a parenthesis of words, not of pinyin, stays
+        let (worded, _) = clean("（一）稳增长（含投资）\n");
+        assert_eq!(worded, "(一)稳增长(含投资)\n");
     }
 }

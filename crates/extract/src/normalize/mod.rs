@@ -9,6 +9,7 @@ pub mod decode;
 mod docx;
 mod html;
 pub mod offsets;
+mod t2s;
 
 use offsets::OffsetMap;
 
