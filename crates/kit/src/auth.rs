@@ -2,7 +2,9 @@
 //! per-method role policy, and the scope rules handlers apply to individual resources.
 //!
 //! Tokens are HS256 JSON Web Tokens (the `jsonwebtoken` crate) signed with one secret key shared
-//! by the services and the `duban token issue` command. A symmetric key fits because every
+//! by the services and the `duban token issue` command. jsonwebtoken runs on its RustCrypto
+//! backend: pure Rust, so building needs no C toolchain (its other backend, aws-lc-rs, compiles
+//! C); HS256 uses only its hmac and sha2, and no other algorithm is accepted. A symmetric key fits because every
 //! service must mint its own service tokens for its peer calls: every verifier is also a signer,
 //! so an asymmetric scheme would not separate anyone, and one key file is simpler to rotate.
 
@@ -317,9 +319,10 @@ impl TokenKey {
                 secret.len()
             );
         }
+        let refused = |e: jsonwebtoken::errors::Error| anyhow::anyhow!("the token key: {e}");
         Ok(Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            encoding: EncodingKey::from_secret(secret).map_err(refused)?,
+            decoding: DecodingKey::from_secret(secret).map_err(refused)?,
         })
     }
 

@@ -35,7 +35,9 @@ pub fn docx_to_text(input: &[u8]) -> Result<String, String> {
 }
 
 fn xml_to_text(xml: &[u8]) -> String {
-    let mut reader = Reader::from_reader(xml);
+    // A stray invalid byte costs one character, not the rest of the document.
+    let xml = String::from_utf8_lossy(xml);
+    let mut reader = Reader::from_str(&xml);
     let mut buf = Vec::new();
     let mut out = String::new();
     let mut para = String::new();
@@ -51,49 +53,49 @@ fn xml_to_text(xml: &[u8]) -> String {
     let mut vmerge: Option<bool> = None;
     loop {
         match reader.read_event_into(&mut buf) {
-            Ok(Event::Start(e)) => match e.local_name().as_ref() {
-                b"t" => in_text = true,
-                b"tbl" => table_depth += 1,
-                b"tr" => {
+            Ok(Event::Start(e)) => match e.local_name().into_inner() {
+                "t" => in_text = true,
+                "tbl" => table_depth += 1,
+                "tr" => {
                     row.clear();
                     col = 0;
                 }
-                b"tc" => {
+                "tc" => {
                     cell.clear();
                     span = 1;
                     vmerge = None;
                 }
-                b"vMerge" => vmerge = Some(attr_val(&e).as_deref() == Some("restart")),
+                "vMerge" => vmerge = Some(attr_val(&e).as_deref() == Some("restart")),
                 _ => {}
             },
-            Ok(Event::Empty(e)) => match e.local_name().as_ref() {
-                b"vMerge" => vmerge = Some(attr_val(&e).as_deref() == Some("restart")),
-                b"gridSpan" => {
+            Ok(Event::Empty(e)) => match e.local_name().into_inner() {
+                "vMerge" => vmerge = Some(attr_val(&e).as_deref() == Some("restart")),
+                "gridSpan" => {
                     span = attr_val(&e)
                         .and_then(|v| v.parse::<usize>().ok())
                         .unwrap_or(1)
                         .clamp(1, 64)
                 }
-                b"tab" => para.push(' '),
-                b"br" | b"cr" => para.push(' '),
+                "tab" => para.push(' '),
+                "br" | "cr" => para.push(' '),
                 _ => {}
             },
             // quick-xml hands text and entity references over apart: XML's own entities and
             // character references are resolved here; anything else stays as written.
-            Ok(Event::Text(t)) if in_text => para.push_str(&String::from_utf8_lossy(t.as_ref())),
+            Ok(Event::Text(t)) if in_text => para.push_str(t.as_ref()),
             Ok(Event::GeneralRef(r)) if in_text => {
-                let name = String::from_utf8_lossy(r.as_ref()).into_owned();
+                let name: &str = r.as_ref();
                 match r.resolve_char_ref() {
                     Ok(Some(c)) => para.push(c),
-                    _ => match quick_xml::escape::resolve_predefined_entity(&name) {
+                    _ => match quick_xml::escape::resolve_predefined_entity(name) {
                         Some(text) => para.push_str(text),
                         None => para.push_str(&format!("&{name};")),
                     },
                 }
             }
-            Ok(Event::End(e)) => match e.local_name().as_ref() {
-                b"t" => in_text = false,
-                b"p" => {
+            Ok(Event::End(e)) => match e.local_name().into_inner() {
+                "t" => in_text = false,
+                "p" => {
                     if table_depth > 0 {
                         if !cell.is_empty() && !para.is_empty() {
                             cell.push(' ');
@@ -105,7 +107,7 @@ fn xml_to_text(xml: &[u8]) -> String {
                     }
                     para.clear();
                 }
-                b"tc" => {
+                "tc" => {
                     let mut text = std::mem::take(&mut cell);
                     if merged.len() < col + 1 {
                         merged.resize(col + 1, None);
@@ -130,14 +132,14 @@ fn xml_to_text(xml: &[u8]) -> String {
                     row.push(text);
                     col = col.saturating_add(span);
                 }
-                b"tr" => {
+                "tr" => {
                     if row.iter().any(|c| !c.is_empty()) {
                         out.push_str(&row.join(" | "));
                         out.push('\n');
                     }
                     row.clear();
                 }
-                b"tbl" => {
+                "tbl" => {
                     table_depth = table_depth.saturating_sub(1);
                     merged.clear();
                 }
@@ -155,6 +157,6 @@ fn xml_to_text(xml: &[u8]) -> String {
 fn attr_val(e: &quick_xml::events::BytesStart<'_>) -> Option<String> {
     e.attributes()
         .flatten()
-        .find(|a| a.key.local_name().as_ref() == b"val")
-        .map(|a| String::from_utf8_lossy(&a.value).into_owned())
+        .find(|a| a.key.local_name().as_ref() == "val")
+        .map(|a| a.value.into_owned())
 }
