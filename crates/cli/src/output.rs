@@ -57,14 +57,4 @@ pub fn print<T>(
     Ok(())
 }
 
-/// At most `max` characters, with an ellipsis when cut.
-pub fn clip(text: &str, max: usize) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
-        flat
-    } else {
-        let mut cut: String = flat.chars().take(max).collect();
-        cut.push('…');
-        cut
-    }
-}
+pub use duban_kit::text::clip;

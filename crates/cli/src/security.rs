@@ -61,10 +61,6 @@ pub struct Head {
     pub row_hash: String,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Whether `rows` (after the anchor `anchor_seq`/`anchor_hash`) still hold the head recorded
 /// earlier: a break when the row is gone or different, nothing when it is there or when
 /// retention pruning has since moved the anchor past it.
@@ -93,7 +89,7 @@ pub fn check_head(
                 recorded.seq
             ),
         }),
-        Some(hash) if hex(hash) != recorded.row_hash => Some(ChainBreak {
+        Some(hash) if hex::encode(hash) != recorded.row_hash => Some(ChainBreak {
             seq: recorded.seq,
             reason: "it differs from the row recorded when last verified: the trail was rewritten"
                 .to_string(),
@@ -138,11 +134,11 @@ pub async fn verify(
     let head = rows.last().map_or_else(
         || Head {
             seq: anchor_seq,
-            row_hash: hex(&anchor_hash),
+            row_hash: hex::encode(anchor_hash),
         },
         |row| Head {
             seq: row.seq,
-            row_hash: hex(&row.row_hash),
+            row_hash: hex::encode(&row.row_hash),
         },
     );
     Ok(Verified {
@@ -189,7 +185,7 @@ mod tests {
         let last = rows.last().expect("rows");
         Head {
             seq: last.seq,
-            row_hash: hex(&last.row_hash),
+            row_hash: hex::encode(&last.row_hash),
         }
     }
 

@@ -27,6 +27,7 @@ use tonic::{
 use crate::{
     audit::{self, Entry, Staging},
     auth::{self, Audit, Identity, TokenError, TokenKey},
+    metrics::grpc_status,
     security::Revocations,
 };
 
@@ -299,12 +300,6 @@ async fn read_body(body: Body) -> (Bytes, bool) {
         Ok(collected) => (collected.to_bytes(), true),
         Err(_) => (Bytes::new(), false),
     }
-}
-
-fn grpc_status(headers: &http::HeaderMap) -> Option<Code> {
-    headers
-        .get("grpc-status")
-        .map(|value| Code::from_bytes(value.as_bytes()))
 }
 
 impl Guard {

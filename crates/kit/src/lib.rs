@@ -3,6 +3,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod guard;
 pub mod list;
 pub mod metrics;
@@ -14,3 +15,4 @@ pub mod security;
 pub mod server;
 pub mod service;
 pub mod telemetry;
+pub mod text;

@@ -248,7 +248,8 @@ where
     }
 }
 
-fn grpc_status(headers: &http::HeaderMap) -> Option<Code> {
+/// The gRPC status a response's headers or trailers carry, if any.
+pub(crate) fn grpc_status(headers: &http::HeaderMap) -> Option<Code> {
     headers
         .get("grpc-status")
         .map(|value| Code::from_bytes(value.as_bytes()))

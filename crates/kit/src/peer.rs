@@ -123,3 +123,22 @@ pub fn continue_trace(span: &tracing::Span, carrier: &std::collections::HashMap<
     let parent = global::get_text_map_propagator(|p| p.extract(carrier));
     let _ = span.set_parent(parent);
 }
+
+/// Every item of a paged list, read page by page: `page(token)` asks for the page at `token`
+/// (empty: the first) and answers its items and the next page's token (empty: the last page).
+pub async fn all_pages<T, E, F, Fut>(mut page: F) -> Result<Vec<T>, E>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, String), E>>,
+{
+    let mut items = Vec::new();
+    let mut token = String::new();
+    loop {
+        let (more, next) = page(token).await?;
+        items.extend(more);
+        if next.is_empty() {
+            return Ok(items);
+        }
+        token = next;
+    }
+}

@@ -21,7 +21,7 @@ use tonic::{Code, Status};
 use crate::{
     auth::{self, Identity},
     names,
-    peer::PeerChannel,
+    peer::{self, PeerChannel},
 };
 
 /// What the scope rules need of a plan.
@@ -249,33 +249,28 @@ impl Plans {
 
     /// Every plan targets keeps, their owners noted on the way.
     pub async fn all(&self) -> Result<Vec<Plan>, Status> {
-        let mut plans = Vec::new();
-        let mut page_token = String::new();
-        loop {
-            let page = self
-                .targets
-                .clone()
-                .list_plans(ListPlansRequest {
-                    page_size: 1000,
-                    page_token,
-                    filter: String::new(),
-                })
-                .await
-                .map_err(|status| unavailable(&status))?
-                .into_inner();
-            {
-                let mut known = self.known.write().unwrap_or_else(PoisonError::into_inner);
-                for plan in &page.plans {
-                    if let Ok(id) = names::parse("name", &plan.name, "plans") {
-                        known.insert(id, Owner::from(plan));
-                    }
-                }
+        let plans = peer::all_pages(|page_token| {
+            let mut targets = self.targets.clone();
+            async move {
+                let page = targets
+                    .list_plans(ListPlansRequest {
+                        page_size: 1000,
+                        page_token,
+                        filter: String::new(),
+                    })
+                    .await
+                    .map_err(|status| unavailable(&status))?
+                    .into_inner();
+                Ok::<_, Status>((page.plans, page.next_page_token))
             }
-            plans.extend(page.plans);
-            if page.next_page_token.is_empty() {
-                return Ok(plans);
+        })
+        .await?;
+        let mut known = self.known.write().unwrap_or_else(PoisonError::into_inner);
+        for plan in &plans {
+            if let Ok(id) = names::parse("name", &plan.name, "plans") {
+                known.insert(id, Owner::from(plan));
             }
-            page_token = page.next_page_token;
         }
+        Ok(plans)
     }
 }

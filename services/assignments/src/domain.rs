@@ -149,9 +149,7 @@ pub fn validate_create(req: &CreateAssignmentsRequest) -> Result<(), ApiError> {
 /// server's clock zone.
 pub fn as_of_date(field: &str, value: &str) -> Result<chrono::NaiveDate, ApiError> {
     if value.is_empty() {
-        let cst = chrono::FixedOffset::east_opt(8 * 3600)
-            .ok_or_else(|| ApiError::internal("UTC+8 is a valid offset"))?;
-        return Ok(chrono::Utc::now().with_timezone(&cst).date_naive());
+        return Ok(duban_kit::calendar::today_in_china());
     }
     chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
         .map_err(|_| ApiError::invalid(field, "must be a date YYYY-MM-DD"))

@@ -5,7 +5,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use duban_kit::peer::{PeerChannel, continue_trace};
+use duban_kit::peer::{self, PeerChannel, continue_trace};
 use duban_proto::v1::{
     ListTasksRequest, ReportingSchedule, UpdateReportingScheduleRequest,
     assignments_service_client::AssignmentsServiceClient,
@@ -134,24 +134,26 @@ async fn deliver(peers: &Peers, pending: &Pending) -> Result<String, Status> {
             })
             .await?;
     }
-    let mut task_names = Vec::with_capacity(pending.plan.tasks.len());
-    let mut page_token = String::new();
-    loop {
-        let page = targets
-            .list_tasks(ListTasksRequest {
-                parent: plan.name.clone(),
-                page_size: 1000,
-                page_token: page_token.clone(),
-                filter: String::new(),
-            })
-            .await?
-            .into_inner();
-        task_names.extend(page.tasks.into_iter().map(|t| t.name));
-        if page.next_page_token.is_empty() {
-            break;
+    let task_names: Vec<String> = peer::all_pages(|page_token| {
+        let mut targets = targets.clone();
+        let parent = plan.name.clone();
+        async move {
+            let page = targets
+                .list_tasks(ListTasksRequest {
+                    parent,
+                    page_size: 1000,
+                    page_token,
+                    filter: String::new(),
+                })
+                .await?
+                .into_inner();
+            Ok::<_, Status>((
+                page.tasks.into_iter().map(|t| t.name).collect(),
+                page.next_page_token,
+            ))
         }
-        page_token = page.next_page_token;
-    }
+    })
+    .await?;
     for (position, request) in pending.assignments.iter().enumerate() {
         if request.assignments.is_empty() {
             continue;

@@ -41,15 +41,9 @@ fn chinese_date(d: NaiveDate) -> String {
     format!("{}年{}月{}日", d.year(), d.month(), d.day())
 }
 
+/// A task's text for a bulletin line: official Chinese text sets no spaces, so none are kept.
 fn clip(text: &str, max: usize) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join("");
-    if flat.chars().count() <= max {
-        flat
-    } else {
-        let mut cut: String = flat.chars().take(max).collect();
-        cut.push('…');
-        cut
-    }
+    duban_kit::text::clip(&text.split_whitespace().collect::<String>(), max)
 }
 
 fn share(part: i32, total: i32) -> String {

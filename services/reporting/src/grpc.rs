@@ -3,10 +3,10 @@
 
 use std::{sync::Arc, time::Duration};
 
-use chrono::NaiveDate;
 use duban_db::idempotency;
 use duban_kit::{
     auth::{self, Identity},
+    calendar::today_in_china,
     list, names,
     plans::{Access, Plans},
 };
@@ -208,11 +208,6 @@ impl Reporting {
                 .await?,
         ))
     }
-}
-
-/// Today in China Standard Time, whatever the server's clock zone.
-pub(crate) fn today() -> NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
 /// One page of a computed list; the token carries the position and is bound to `key`.
@@ -422,7 +417,7 @@ impl ReportingService for Reporting {
         self.check_report(who.as_ref(), &req.name, Access::Change)
             .await?;
         domain::check_actor("submitter", req.submitter.as_ref(), false)?;
-        let date = domain::as_of("as_of", &req.as_of, today())?;
+        let date = domain::as_of("as_of", &req.as_of, today_in_china())?;
         let submitter = req.submitter.clone().unwrap_or_default();
         let print = idempotency::fingerprint(&req);
         self.step(
@@ -741,7 +736,7 @@ impl ReportingService for Reporting {
         let plan = self
             .scoped_plan(who.as_ref(), "parent", &req.parent, Access::Read)
             .await?;
-        let as_of = domain::as_of("as_of", &req.as_of, today())?;
+        let as_of = domain::as_of("as_of", &req.as_of, today_in_china())?;
         let (snapshot, _) = self.snapshot(&plan).await?;
         let items = domain::overdue(&snapshot, as_of);
         self.store.observe(&plan, as_of, None, &items).await?;
@@ -767,7 +762,7 @@ impl ReportingService for Reporting {
             .scoped_plan(who.as_ref(), "parent", &req.parent, Access::Read)
             .await?;
         required_period("period", &req.period)?;
-        let as_of = domain::as_of("as_of", &req.as_of, today())?;
+        let as_of = domain::as_of("as_of", &req.as_of, today_in_china())?;
         let (snapshot, _) = self.snapshot(&plan).await?;
         let lights = domain::lights(&snapshot, &req.period, as_of);
         let overdue = domain::overdue(&snapshot, as_of);
@@ -796,7 +791,7 @@ impl ReportingService for Reporting {
             .scoped_plan(who.as_ref(), "parent", &req.parent, Access::Read)
             .await?;
         required_period("period", &req.period)?;
-        let as_of = domain::as_of("as_of", &req.as_of, today())?;
+        let as_of = domain::as_of("as_of", &req.as_of, today_in_china())?;
         let group = AggregateGroup::try_from(req.group_by)
             .map_err(|_| ApiError::invalid("group_by", "unknown grouping"))?;
         let (snapshot, _) = self.snapshot(&plan).await?;
@@ -815,7 +810,7 @@ impl ReportingService for Reporting {
             .scoped_plan(who.as_ref(), "parent", &req.parent, Access::Read)
             .await?;
         required_period("period", &req.period)?;
-        let as_of = domain::as_of("as_of", &req.as_of, today())?;
+        let as_of = domain::as_of("as_of", &req.as_of, today_in_china())?;
         let format = BulletinFormat::try_from(req.format)
             .ok()
             .filter(|f| *f != BulletinFormat::Unspecified)

@@ -6,7 +6,10 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use duban_kit::{notified::NotifiedCache, peer::PeerChannel};
+use duban_kit::{
+    notified::NotifiedCache,
+    peer::{self, PeerChannel},
+};
 use duban_proto::{
     ApiError,
     v1::{
@@ -207,27 +210,24 @@ impl Peers {
     /// Every assignment of `plan`, kept in the cache as well.
     async fn assignments_of(&self, plan: &str) -> Result<Vec<Assignment>, ApiError> {
         let since = self.looked_up.generation();
-        let mut out = Vec::new();
-        let mut page_token = String::new();
         let filter = format!("plan=\"{plan}\"");
-        loop {
-            let page = self
-                .assignments
-                .clone()
-                .list_assignments(ListAssignmentsRequest {
-                    page_size: 1000,
-                    page_token,
-                    filter: filter.clone(),
-                })
-                .await
-                .map_err(|s| peer_error("assignments", plan, s))?
-                .into_inner();
-            out.extend(page.assignments);
-            if page.next_page_token.is_empty() {
-                break;
+        let out = peer::all_pages(|page_token| {
+            let mut assignments = self.assignments.clone();
+            let filter = filter.clone();
+            async move {
+                let page = assignments
+                    .list_assignments(ListAssignmentsRequest {
+                        page_size: 1000,
+                        page_token,
+                        filter,
+                    })
+                    .await
+                    .map_err(|s| peer_error("assignments", plan, s))?
+                    .into_inner();
+                Ok::<_, ApiError>((page.assignments, page.next_page_token))
             }
-            page_token = page.next_page_token;
-        }
+        })
+        .await?;
         for a in &out {
             self.looked_up.fill(
                 since,
@@ -263,38 +263,36 @@ impl Peers {
     }
 
     pub async fn tasks(&self, plan: &str) -> Result<Vec<TaskInfo>, ApiError> {
-        let mut out = Vec::new();
-        let mut page_token = String::new();
-        loop {
-            let page = self
-                .targets
-                .clone()
-                .list_tasks(ListTasksRequest {
-                    parent: plan.to_string(),
-                    page_size: 1000,
-                    page_token,
-                    filter: String::new(),
-                })
-                .await
-                .map_err(|s| peer_error("targets", plan, s))?
-                .into_inner();
-            out.extend(page.tasks.into_iter().map(|t| {
-                TaskInfo {
-                    section: t.section_path.first().cloned().unwrap_or_default(),
-                    indicators: t
-                        .indicators
-                        .into_iter()
-                        .filter_map(|i| i.quantity.map(|q| (i.name, q)))
-                        .collect(),
-                    name: t.name,
-                    number: t.number,
-                    text: t.text,
-                }
-            }));
-            if page.next_page_token.is_empty() {
-                return Ok(out);
+        let tasks = peer::all_pages(|page_token| {
+            let mut targets = self.targets.clone();
+            async move {
+                let page = targets
+                    .list_tasks(ListTasksRequest {
+                        parent: plan.to_string(),
+                        page_size: 1000,
+                        page_token,
+                        filter: String::new(),
+                    })
+                    .await
+                    .map_err(|s| peer_error("targets", plan, s))?
+                    .into_inner();
+                Ok::<_, ApiError>((page.tasks, page.next_page_token))
             }
-            page_token = page.next_page_token;
-        }
+        })
+        .await?;
+        Ok(tasks
+            .into_iter()
+            .map(|t| TaskInfo {
+                section: t.section_path.first().cloned().unwrap_or_default(),
+                indicators: t
+                    .indicators
+                    .into_iter()
+                    .filter_map(|i| i.quantity.map(|q| (i.name, q)))
+                    .collect(),
+                name: t.name,
+                number: t.number,
+                text: t.text,
+            })
+            .collect())
     }
 }

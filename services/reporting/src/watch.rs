@@ -5,10 +5,7 @@ use std::time::Duration;
 
 use duban_proto::ApiError;
 
-use crate::{
-    domain,
-    grpc::{Reporting, today},
-};
+use crate::{domain, grpc::Reporting};
 
 impl Reporting {
     pub async fn watch(self, every: Duration, shutdown: tokio_util::sync::CancellationToken) {
@@ -25,7 +22,7 @@ impl Reporting {
 
     /// Records each plan's overdue items and the lights of its latest due period, as of today.
     async fn sweep(&self) -> Result<(), ApiError> {
-        let today = today();
+        let today = duban_kit::calendar::today_in_china();
         let plans = self
             .plans()
             .all()

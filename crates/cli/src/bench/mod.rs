@@ -375,25 +375,27 @@ async fn measure(
         .await
         .map_err(status_error)?
         .into_inner();
-    let mut task_names = Vec::with_capacity(writable);
-    let mut token = String::new();
-    loop {
-        let page = targets
-            .list_tasks(ListTasksRequest {
-                parent: write_plan.name.clone(),
-                page_size: 1000,
-                page_token: token,
-                ..Default::default()
-            })
-            .await
-            .map_err(status_error)?
-            .into_inner();
-        task_names.extend(page.tasks.into_iter().map(|t| t.name));
-        if page.next_page_token.is_empty() {
-            break;
+    let task_names: Vec<String> = duban_kit::peer::all_pages(|page_token| {
+        let mut targets = targets.clone();
+        let parent = write_plan.name.clone();
+        async move {
+            let page = targets
+                .list_tasks(ListTasksRequest {
+                    parent,
+                    page_size: 1000,
+                    page_token,
+                    ..Default::default()
+                })
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            Ok::<_, anyhow::Error>((
+                page.tasks.into_iter().map(|t| t.name).collect(),
+                page.next_page_token,
+            ))
         }
-        token = page.next_page_token;
-    }
+    })
+    .await?;
     let assignments =
         AssignmentsServiceClient::new(connect(stack.url(Service::Assignments)).await?);
     let mut assignment_names = Vec::with_capacity(task_names.len());
