@@ -2,13 +2,13 @@
 
 use std::cell::{Cell, RefCell};
 
-use ego_tree::{NodeId, iter::Edge};
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::{
     BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
     states::RawKind,
 };
-use scraper::{Html, Node, node::Element};
+
+use super::dom::{self, Handle, Kind};
 
 const SKIP_TAGS: &[&str] = &[
     "script", "style", "noscript", "nav", "header", "footer", "aside", "form", "select", "button",
@@ -237,70 +237,76 @@ pub fn html_to_text(html: &str) -> (String, Option<String>) {
     if flat.max_depth.get() > MAX_DEPTH {
         return flat.finish();
     }
-    let page = Html::parse_document(html);
-    let title = page
-        .tree
-        .nodes()
-        .find(|n| n.value().as_element().is_some_and(|e| e.name() == "title"))
-        .map(|n| {
-            n.children()
-                .filter_map(|c| c.value().as_text().map(|t| spaces(t)))
-                .collect::<String>()
-                .trim()
-                .to_string()
-        })
-        .filter(|t| !t.is_empty());
+    let page = dom::parse(html);
     let mut out = String::with_capacity(html.len() / 2);
     // inside a table cell, blocks are joined with spaces so a row stays on one line
     let mut in_cell = 0usize;
-    // the element whose subtree is being passed over (scripts, navigation, page chrome)
-    let mut skipping: Option<NodeId> = None;
-    for edge in page.tree.root().traverse() {
-        match edge {
-            Edge::Open(node) => {
-                if skipping.is_some() {
-                    continue;
-                }
-                match node.value() {
+    enum Step {
+        Open(Handle),
+        Close(Handle),
+    }
+    let mut steps = vec![Step::Open(page.clone())];
+    while let Some(step) = steps.pop() {
+        match step {
+            Step::Open(node) => {
+                match &node.kind {
                     // a cell's line breaks are layout: its row stays on one line
-                    Node::Text(text) if in_cell > 0 => {
-                        out.push_str(&spaces(text).replace('\n', " "))
+                    Kind::Text(text) if in_cell > 0 => {
+                        out.push_str(&spaces(&text.borrow()).replace('\n', " "))
                     }
-                    Node::Text(text) => out.push_str(&spaces(text)),
-                    Node::Element(element) => {
-                        let name = element.name();
-                        if SKIP_TAGS.contains(&name) || is_chrome(element) {
-                            skipping = Some(node.id());
+                    Kind::Text(text) => out.push_str(&spaces(&text.borrow())),
+                    Kind::Element { name, .. } => {
+                        let name: &str = &name.local;
+                        // scripts, navigation, page chrome: passed over with all they hold
+                        if SKIP_TAGS.contains(&name) || is_chrome(&node) {
+                            continue;
                         } else if name == "td" || name == "th" {
                             in_cell += 1;
                         } else if BLOCK_TAGS.contains(&name) {
                             out.push(if in_cell > 0 { ' ' } else { '\n' });
                         }
                     }
-                    _ => {}
+                    Kind::Document | Kind::Other => {}
                 }
+                steps.push(Step::Close(node.clone()));
+                steps.extend(node.children.borrow().iter().rev().cloned().map(Step::Open));
             }
-            Edge::Close(node) => {
-                if skipping == Some(node.id()) {
-                    skipping = None;
+            Step::Close(node) => {
+                let Some(name) = node.element_name() else {
                     continue;
-                }
-                if skipping.is_some() {
-                    continue;
-                }
-                if let Node::Element(element) = node.value() {
-                    let name = element.name();
-                    if name == "td" || name == "th" {
-                        in_cell = in_cell.saturating_sub(1);
-                        out.push_str(" | ");
-                    } else if BLOCK_TAGS.contains(&name) {
-                        out.push(if in_cell > 0 { ' ' } else { '\n' });
-                    }
+                };
+                if name == "td" || name == "th" {
+                    in_cell = in_cell.saturating_sub(1);
+                    out.push_str(" | ");
+                } else if BLOCK_TAGS.contains(&name) {
+                    out.push(if in_cell > 0 { ' ' } else { '\n' });
                 }
             }
         }
     }
-    (tidy(&out), title)
+    (tidy(&out), title(&page))
+}
+
+/// The text of the page's first `<title>`, wherever it is (it sits in the head, which the
+/// text walk passes over).
+fn title(page: &Handle) -> Option<String> {
+    let mut stack = vec![page.clone()];
+    while let Some(node) = stack.pop() {
+        if node.element_name() == Some("title") {
+            let text: String = node
+                .children
+                .borrow()
+                .iter()
+                .filter_map(|child| match &child.kind {
+                    Kind::Text(t) => Some(spaces(&t.borrow())),
+                    _ => None,
+                })
+                .collect();
+            return Some(text.trim().to_string()).filter(|t| !t.is_empty());
+        }
+        stack.extend(node.children.borrow().iter().rev().cloned());
+    }
+    None
 }
 
 /// Text with the spacing entities (&nbsp; &ensp; &emsp; &thinsp;) as plain spaces, as the
@@ -309,9 +315,9 @@ fn spaces(text: &str) -> String {
     text.replace(['\u{a0}', '\u{2002}', '\u{2003}', '\u{2009}'], " ")
 }
 
-fn is_chrome(element: &Element) -> bool {
-    chrome_words(element.attr("class").unwrap_or_default())
-        || chrome_words(element.id().unwrap_or_default())
+fn is_chrome(element: &Handle) -> bool {
+    chrome_words(&element.attr("class").unwrap_or_default())
+        || chrome_words(&element.attr("id").unwrap_or_default())
 }
 
 /// Whether a class or id names page chrome.

@@ -7,6 +7,7 @@
 pub mod clean;
 pub mod decode;
 mod docx;
+mod dom;
 mod html;
 pub mod offsets;
 mod t2s;
