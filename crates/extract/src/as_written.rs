@@ -9,13 +9,12 @@
 //!   slice from the first to the last character found, which is what a labeller copying the
 //!   text "as written" gets, keeps `&text[span]` equal to the item text, and keeps every phrase
 //!   a verbatim substring of its item.
-//! - **Names drop it** — unit `name`, target `unit` (measure word) and `deadline`: these are
-//!   identifiers that are looked up, compared and counted; 區發(fà)改局 or 個(gè) would match
-//!   nothing. They are the source characters of each cleaned character, concatenated, so they
-//!   keep the document's own characters (traditional, full-width brackets) and lose only what
-//!   cleaning removed.
-//!
-//! A unit's `canonical` stays the cleaned, simplified form so 區發改局 still resolves to 区发改局.
+//! - **Names keep it too** — unit `name` and `deadline` are copied as the document wrote them
+//!   (區發(fà)改局), as a labeller copies them and as the reader finds them in the page; a unit's
+//!   `canonical` is the cleaned, simplified form (区发改局) that lookups and counts use.
+//! - **Measure words drop it** — a target's `unit` is a short word compared as it is (個, not
+//!   個(gè)): the source characters of each cleaned character, concatenated, so it keeps the
+//!   document's own characters and loses only what cleaning removed.
 
 use crate::normalize::offsets::OffsetMap;
 use crate::{Item, PlanMeta, Quantity};
@@ -103,14 +102,14 @@ pub fn restore(
         for u in item.units.iter_mut() {
             if let Some(r) = locate(clean, &u.name, s, cursor, ahead) {
                 cursor = r.end;
-                if let Some(n) = pieces(orig, map, r) {
+                if let Some(n) = slice(orig, map, r) {
                     u.name = n;
                 }
             }
         }
         if let Some(d) = item.deadline.as_mut()
             && let Some(r) = locate(clean, d, s, s, ahead)
-            && let Some(w) = pieces(orig, map, r)
+            && let Some(w) = slice(orig, map, r)
         {
             *d = w;
         }
@@ -196,6 +195,13 @@ fn locate(
             .map(|i| from + i)
     })?;
     Some(at..at + needle.len())
+}
+
+/// The source text a cleaned range came from, as one slice (insertions inside it kept).
+fn slice(orig: &str, map: &OffsetMap, r: Range<usize>) -> Option<String> {
+    orig.get(map.range(r))
+        .filter(|s| !s.trim().is_empty())
+        .map(str::to_string)
 }
 
 /// The source characters of a cleaned range, concatenated (removed insertions left out).

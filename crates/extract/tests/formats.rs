@@ -88,8 +88,8 @@ fn traditional_decomposition_as_written() {
     let names: Vec<_> = a.units.iter().map(|u| u.name.as_str()).collect();
     // the pinyin rule (src/as_written.rs): running text keeps the mirror's insertions ...
     assert!(a.text.contains("區發(fà)改局"), "{}", a.text);
-    // ... names keep the characters as written but drop them
-    assert_eq!(names, ["區民政局", "區發改局", "區財政局"]);
+    // ... and so do unit names, copied as written; the canonical form is clean
+    assert_eq!(names, ["區民政局", "區發(fà)改局", "區財政局"]);
     assert_eq!(a.units[1].canonical.as_deref(), Some("区发改局"));
     assert_eq!(a.targets[0].unit, "個");
     assert_eq!(a.targets[0].phrase, "新建社區養老服務中心10個");
