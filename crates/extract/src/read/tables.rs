@@ -111,16 +111,17 @@ fn scaled(v: f64, factor: f64) -> f64 {
 }
 
 /// The figure of a target or actual cell: a quantity with its own unit, else a bare number in
-/// the row's unit.
+/// the row's unit. A row with a unit column gives a bare actual the unit its target cell wrote
+/// (不低于60元 / 60 → 元); a row without one leaves a bare number without a unit, as written.
 fn figure(cell_text: &str, unit: &RowUnit, own_target_unit: Option<&str>) -> Option<Quantity> {
     if let Some(f) = quantity::find_quantities(cell_text).into_iter().next() {
         return Some(f.quantity);
     }
     let (v, comparator, _) = bare_number(cell_text)?;
     let (unit_name, value) = match (&unit.measure, own_target_unit) {
-        (_, Some(u)) => (u.to_string(), v),
+        (Some(_), Some(u)) => (u.to_string(), v),
         (Some((u, factor)), None) => (u.clone(), scaled(v, *factor)),
-        (None, None) => (String::new(), v),
+        (None, _) => (String::new(), v),
     };
     Some(Quantity {
         phrase: cell_text.trim().to_string(),
@@ -203,7 +204,7 @@ fn row_item(
         }
         match role_of(*col) {
             Some(Col::Target) => {
-                if let Some(q) = figure(s, &unit, None) {
+                if let Some(q) = figure(s, &unit, target_unit.as_deref()) {
                     if !q.unit.is_empty() && !quantity::find_quantities(s).is_empty() {
                         target_unit = Some(q.unit.clone());
                     }

@@ -936,6 +936,17 @@ fn one_per_line(text: &str, lines: &[Line], at: usize) -> Option<Table> {
     if header.len() < 3 {
         return None;
     }
+    // cells written "text |", one per line: a line holding only the separator is an empty
+    // cell, not the end of a row
+    let piped = header
+        .iter()
+        .filter(|c| {
+            text.get(c.end..)
+                .is_some_and(|t| t.trim_start_matches(' ').starts_with('|'))
+        })
+        .count()
+        * 2
+        > header.len();
     let columns = columns_of(text, &header)?;
     let has_no = columns.first().is_some_and(|c| c.role == Role::No);
     let ncols = columns.len();
@@ -953,6 +964,15 @@ fn one_per_line(text: &str, lines: &[Line], at: usize) -> Option<Table> {
         let s = l.text(text);
         if s.is_empty() {
             j += 1;
+            continue;
+        }
+        if piped && s.trim() == "|" && !cur.is_empty() {
+            cur.push(Cell {
+                start: l.start,
+                end: l.start,
+            });
+            j += 1;
+            end = j;
             continue;
         }
         if is_row_separator(s) {
@@ -987,12 +1007,36 @@ fn one_per_line(text: &str, lines: &[Line], at: usize) -> Option<Table> {
         end = j;
     }
     flush(&mut cur, &mut rows);
-    (!rows.is_empty()).then_some(Table {
+    let mut table = Table {
         columns,
         rows,
         first_line: at,
         end_line: end,
-    })
+    };
+    numbers_are_targets(text, &mut table);
+    (!table.rows.is_empty()).then_some(table)
+}
+
+/// A detail column ("目标任务") whose cells are mostly figures (1300人, 8950) holds the
+/// targets, whatever its header suggests.
+fn numbers_are_targets(text: &str, table: &mut Table) {
+    for (col, column) in table.columns.iter_mut().enumerate() {
+        if column.role != Role::Detail {
+            continue;
+        }
+        let cells: Vec<&str> = table
+            .rows
+            .iter()
+            .flat_map(|r| r.cells.iter())
+            .filter(|(c, _)| *c == col)
+            .map(|(_, cell)| cell.text(text))
+            .filter(|t| !t.trim().is_empty())
+            .collect();
+        let figures = cells.iter().filter(|t| is_number_cell(t)).count();
+        if cells.len() >= 2 && figures * 3 >= cells.len() * 2 {
+            column.role = Role::Target;
+        }
+    }
 }
 
 /// The rows one line (or one run of cell lines) holds: the row, then any sub-rows the
@@ -1006,7 +1050,13 @@ fn build_rows(
     single_spaced: bool,
 ) -> Vec<Row> {
     let kinds: Vec<Kind> = cells.iter().map(|c| kind(c.text(text))).collect();
-    let placed = align(&kinds, columns);
+    // a row flattened one cell per line with exactly one line per column (empty cells kept)
+    // says where each cell goes: by its position
+    let placed = if one_per_line && cells.len() == columns.len() {
+        (0..cells.len()).map(|col| Some((0, col))).collect()
+    } else {
+        align(&kinds, columns)
+    };
     let mut rows: Vec<Row> = Vec::new();
     let mut no = None;
     let mut current: Option<usize> = None;
@@ -1093,6 +1143,41 @@ mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    /// A table flattened one cell per line, each cell ending in " |", an empty cell a lone
+    /// "|": the empty cells keep their place, and the figures under 目标任务 are targets.
+    #[test]
+    fn piped_cells_one_per_line_keep_empty_cells() {
+        let t = "序号 |\n项目名称 |\n责任单位 |\n目标任务 |\n完成情况 |\n备注 |\n\
+                 1 |\n新建公共厕所 |\n城管局 |\n20座 |\n|\n正在选址 |\n\
+                 2 |\n城镇新增就业 |\n人社局 |\n5200 |\n4100 |\n|\n\
+                 3 |\n改造老旧小区 |\n住建局 |\n12个 |\n9 |\n|\n";
+        let tb = table(t);
+        let roles: Vec<Role> = tb.columns.iter().map(|c| c.role).collect();
+        assert_eq!(roles[3], Role::Target, "{roles:?}");
+        let rows = row_texts(t, &tb);
+        assert_eq!(tb.rows.len(), 3, "{rows:?}");
+        assert!(
+            rows[0].contains(&(Role::Target, "20座".to_string())),
+            "{rows:?}"
+        );
+        assert!(
+            rows[0].contains(&(Role::Remark, "正在选址".to_string())),
+            "{rows:?}"
+        );
+        assert!(
+            rows[1].contains(&(Role::Target, "5200".to_string())),
+            "{rows:?}"
+        );
+        assert!(
+            rows[1].contains(&(Role::Actual, "4100".to_string())),
+            "{rows:?}"
+        );
+        assert!(
+            rows[2].contains(&(Role::Actual, "9".to_string())),
+            "{rows:?}"
+        );
     }
 
     #[test]
