@@ -293,3 +293,36 @@ fn a_page_nested_too_deep_for_a_tree_is_read_flat_with_the_same_rules() {
         Some("某区重点工作任务分工方案")
     );
 }
+
+/// A progress list whose items carry their responsibility and their progress on one run-on
+/// line: the progress after "实际完成情况:" is the item's outcome, not part of the unit list.
+#[test]
+fn progress_after_a_unit_label_on_the_same_line() {
+    let text = "2024年民生实事项目1—6月进展情况公示如下。\n\
+        1.新建城市书房20家。 牵头领导:张某 责任单位:市文广旅局 实际完成情况:已建成12家,完成年度目标任务的60%。\n\
+        2.改造农贸市场15个。 责任单位:市商务局 配合单位:各区政府 实际完成情况:已完工9个。\n";
+    let x = extract(text.as_bytes(), "progress.txt");
+    assert_eq!(x.document.kind, DocKind::PlanExecution);
+    assert_eq!(x.items.len(), 2, "{:#?}", x.items);
+    let first = &x.items[0];
+    assert_eq!(
+        first
+            .units
+            .iter()
+            .map(|u| u.name.as_str())
+            .collect::<Vec<_>>(),
+        ["市文广旅局"]
+    );
+    assert_eq!(first.targets[0].value, 20.0);
+    let done: Vec<f64> = first.actual.iter().map(|a| a.value).collect();
+    assert!(
+        done.contains(&12.0) && done.contains(&60.0),
+        "{:?}",
+        first.actual
+    );
+    let second = &x.items[1];
+    assert_eq!(
+        second.actual.iter().map(|a| a.value).collect::<Vec<_>>(),
+        [9.0]
+    );
+}

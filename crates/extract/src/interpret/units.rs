@@ -71,6 +71,22 @@ pub fn first_is_lead_rule(text: &str) -> bool {
     crate::text::has(text, "牵头") && FIRST_LEAD.is_match(text)
 }
 
+/// Labels after which a line reports what was done, not who answers.
+const OUTCOME_LABELS: &[&str] = &["实际完成情况", "完成情况", "进展情况", "推进情况"];
+
+/// How much of a label line ("责任单位:市公安局 实际完成情况:…已完成55%") is about who
+/// answers: the whole line, unless its lists stop at a label of what was done, which stays
+/// with the item's figures.
+pub fn label_line_len(s: &str) -> usize {
+    let (_, _, end) = parse_labelled_to(s);
+    let rest = s.get(end..).unwrap_or("").trim_start();
+    if end > 0 && OUTCOME_LABELS.iter().any(|l| rest.starts_with(l)) {
+        end
+    } else {
+        s.len()
+    }
+}
+
 /// Does this line start with a responsibility label (a clause on its own line)?
 pub fn starts_with_label(s: &str) -> bool {
     // a label line starts with a bracket or one of the labels' first characters

@@ -408,7 +408,7 @@ fn build(
             break;
         }
         if units::starts_with_label(l.text(text)) {
-            cl.push((l.start, l.end));
+            cl.push((l.start, l.start + units::label_line_len(l.text(text))));
         }
     }
     cl.sort_unstable();
