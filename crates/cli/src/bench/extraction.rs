@@ -1,5 +1,7 @@
 //! Extraction speed in MB/s per core (CPU time of this thread), against a single line-scan pass
-//! over the same text measured the same way.
+//! over the same text measured the same way; and how it scales: the seeds at 1×, 4× and 16×
+//! their size, as written and with their line breaks removed (scraped pages often arrive as
+//! one long line), where a linear extractor keeps its MB/s.
 
 use std::time::Duration;
 
@@ -57,4 +59,54 @@ pub fn measure(inputs: &[(String, Vec<u8>)], budget: Duration) -> Figures {
         extract_mb_s,
         line_scan_mb_s,
     }
+}
+
+/// Extraction speed at one size, as written and as one long line.
+pub struct Scaling {
+    pub factor: usize,
+    pub with_breaks_mb_s: f64,
+    pub one_line_mb_s: f64,
+}
+
+impl Scaling {
+    /// Time of the one-line text over time of the same bytes with their line breaks.
+    pub fn one_line_time_ratio(&self) -> f64 {
+        self.with_breaks_mb_s / self.one_line_mb_s.max(1e-9)
+    }
+}
+
+/// The seeds repeated `factor` times each, with and without their line breaks.
+pub fn scaling(inputs: &[(String, Vec<u8>)], budget: Duration) -> Vec<Scaling> {
+    [1, 4, 16]
+        .into_iter()
+        .map(|factor| {
+            let grown: Vec<(String, Vec<u8>)> = inputs
+                .iter()
+                .map(|(name, content)| (name.clone(), content.repeat(factor)))
+                .collect();
+            let one_line: Vec<(String, Vec<u8>)> = grown
+                .iter()
+                .map(|(name, content)| {
+                    let flat = content
+                        .iter()
+                        .copied()
+                        .filter(|b| !matches!(b, b'\n' | b'\r'))
+                        .collect();
+                    (name.clone(), flat)
+                })
+                .collect();
+            let extract =
+                |name: &str, content: &[u8]| duban_extract::extract(content, name).items.len();
+            Scaling {
+                factor,
+                with_breaks_mb_s: rate(&grown, budget, extract),
+                one_line_mb_s: rate(&one_line, budget, extract),
+            }
+        })
+        .collect()
+}
+
+/// Time at 16× over time at 1× for the same kind of text: 16 for a linear extractor.
+pub fn growth(first_mb_s: f64, last_mb_s: f64, factor: usize) -> f64 {
+    factor as f64 * first_mb_s / last_mb_s.max(1e-9)
 }

@@ -84,14 +84,46 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .unwrap_or_default();
         inputs.push((name, std::fs::read(&file)?));
     }
-    let figures =
-        tokio::task::spawn_blocking(move || extraction::measure(&inputs, duration)).await?;
+    let (figures, scaling) = tokio::task::spawn_blocking(move || {
+        let figures = extraction::measure(&inputs, duration);
+        // each size twice (as written, one line): a quarter of the run each keeps it short
+        let scaling = extraction::scaling(&inputs, (duration / 4).max(Duration::from_secs(1)));
+        (figures, scaling)
+    })
+    .await?;
     println!(
         "extraction          {:>8.1} MB/s per core   line-scan baseline {:>8.1} MB/s   ratio {}",
         figures.extract_mb_s,
         figures.line_scan_mb_s,
         ratio(figures.extract_mb_s, figures.line_scan_mb_s)
     );
+    for s in &scaling {
+        println!(
+            "extraction at {:>2}×   {:>8.1} MB/s per core as written, {:>8.1} MB/s as one line   time one line / as written {:.2}",
+            s.factor,
+            s.with_breaks_mb_s,
+            s.one_line_mb_s,
+            s.one_line_time_ratio()
+        );
+    }
+    if let (Some(first), Some(last)) = (scaling.first(), scaling.last()) {
+        println!(
+            "extraction growth   time at {}× / time at {}×: {:.1} as written, {:.1} as one line (linear: {})",
+            last.factor,
+            first.factor,
+            extraction::growth(
+                first.with_breaks_mb_s,
+                last.with_breaks_mb_s,
+                last.factor / first.factor
+            ),
+            extraction::growth(
+                first.one_line_mb_s,
+                last.one_line_mb_s,
+                last.factor / first.factor
+            ),
+            last.factor / first.factor
+        );
+    }
 
     let database = duban_pg::resolve(
         args.database_url.as_deref(),
