@@ -292,3 +292,48 @@ async fn a_plan_execution_report_scores_its_year_and_a_city_target_shows_its_lin
     }
     set.stop().await;
 }
+
+/// A document whose extraction outlasts the budget is refused with RESOURCE_EXHAUSTED naming
+/// the limit, and nothing of it is stored.
+#[tokio::test]
+async fn a_document_over_the_extraction_budget_is_refused_and_not_stored() {
+    let mut config =
+        duban_cli::stack::StackConfig::ephemeral(&duban_testkit::fresh_database().await);
+    config.ingest_extract_budget_ms = 1;
+    let set = TestSet::start_with(config).await;
+    // the notice sixteen times over on one line: far more than a millisecond of work
+    let seed = std::fs::read_to_string(duban_testkit::seed(SEED_DECOMPOSITION)).expect("the seed");
+    let content = seed.replace('\n', " ").repeat(16).into_bytes();
+    let status = set
+        .ingest
+        .clone()
+        .create_document(duban_proto::v1::CreateDocumentRequest {
+            content,
+            filename: "long.txt".into(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        tonic::Code::ResourceExhausted,
+        "{}",
+        status.message()
+    );
+    assert!(
+        status.message().contains("1 ms budget")
+            && status.message().contains("DUBAN_INGEST_EXTRACT_BUDGET_MS"),
+        "{}",
+        status.message()
+    );
+    let stored = set
+        .ingest
+        .clone()
+        .list_documents(duban_proto::v1::ListDocumentsRequest::default())
+        .await
+        .expect("ListDocuments")
+        .into_inner()
+        .documents;
+    assert!(stored.is_empty(), "{stored:?}");
+    set.stop().await;
+}

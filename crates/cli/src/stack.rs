@@ -25,6 +25,8 @@ pub struct StackConfig {
     pub units_file: Option<std::path::PathBuf>,
     /// Seconds between the reporting service's supervision sweeps; 0 turns them off.
     pub reporting_sweep_seconds: u64,
+    /// Milliseconds one document's extraction may take in ingest.
+    pub ingest_extract_budget_ms: u64,
     /// TLS, tokens and audit retention, the same for all four services. With TLS on, the
     /// services reach each other over https, so `tls_ca` must name the CA of `tls_cert`.
     pub security: SecurityConfig,
@@ -44,6 +46,7 @@ impl StackConfig {
             options: ServerOptions::default(),
             units_file: None,
             reporting_sweep_seconds: 3600,
+            ingest_extract_budget_ms: 10_000,
             security: SecurityConfig::default(),
         }
     }
@@ -269,6 +272,7 @@ impl Stack {
                         targets_url: self.url(Service::Targets),
                         assignments_url: self.url(Service::Assignments),
                         max_document_bytes: 32 * 1024 * 1024,
+                        extract_budget_ms: self.config.ingest_extract_budget_ms,
                         db_connections: 10,
                         metrics_addr,
                         security: security.clone(),

@@ -117,6 +117,7 @@ pub async fn migrate(database_url: String) -> anyhow::Result<()> {
         targets_url: String::new(),
         assignments_url: String::new(),
         max_document_bytes: 0,
+        extract_budget_ms: 1,
         db_connections: 1,
         security: SecurityConfig::default(),
         metrics_addr: MetricsAddr(None),
@@ -149,6 +150,7 @@ pub async fn run(args: Args, shutdown: CancellationToken) -> anyhow::Result<()> 
         options: ServerOptions::default(),
         units_file: args.units_file.clone(),
         reporting_sweep_seconds: args.reporting_sweep_seconds,
+        ingest_extract_budget_ms: 10_000,
         // A workstation set: plaintext and open (each service logs a warning saying so).
         security: SecurityConfig::default(),
     })

@@ -29,6 +29,11 @@ mod segment;
 mod text;
 mod types;
 
+use std::{
+    fmt,
+    time::{Duration, Instant},
+};
+
 pub use interpret::{quantity, units};
 pub use types::*;
 
@@ -39,20 +44,78 @@ pub fn decode(input: &[u8]) -> Decoded {
 
 /// Extracts structured items from a document. Never panics.
 pub fn extract(input: &[u8], source: &str) -> Extraction {
-    match std::panic::catch_unwind(|| extract_inner(input, source)) {
+    match guarded(input, source, None) {
         Ok(x) => x,
-        Err(_) => Extraction {
-            source: source.to_string(),
-            warnings: vec!["internal error while extracting; no items".to_string()],
-            ..Default::default()
-        },
+        // without a budget there is nothing to run out of
+        Err(over) => failed(source, over.to_string()),
     }
 }
 
-fn extract_inner(input: &[u8], source: &str) -> Extraction {
+/// As [`extract`], but gives up once `budget` has passed, between stages (decoding and
+/// cleaning, segmenting, reading, restoring the text as written): every stage is linear in
+/// the input, so no document holds the caller for much longer than its budget.
+pub fn extract_within(
+    input: &[u8],
+    source: &str,
+    budget: Duration,
+) -> Result<Extraction, OverBudget> {
+    guarded(input, source, Some((Instant::now(), budget)))
+}
+
+/// An extraction stopped because it ran out of time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverBudget {
+    /// The last stage that ran.
+    pub stage: &'static str,
+    pub budget: Duration,
+}
+
+impl fmt::Display for OverBudget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "extraction ran out of its {} ms budget while {}",
+            self.budget.as_millis(),
+            self.stage
+        )
+    }
+}
+
+fn failed(source: &str, why: String) -> Extraction {
+    Extraction {
+        source: source.to_string(),
+        warnings: vec![why],
+        ..Default::default()
+    }
+}
+
+fn guarded(
+    input: &[u8],
+    source: &str,
+    budget: Option<(Instant, Duration)>,
+) -> Result<Extraction, OverBudget> {
+    std::panic::catch_unwind(|| extract_inner(input, source, budget)).unwrap_or_else(|_| {
+        Ok(failed(
+            source,
+            "internal error while extracting; no items".to_string(),
+        ))
+    })
+}
+
+fn extract_inner(
+    input: &[u8],
+    source: &str,
+    budget: Option<(Instant, Duration)>,
+) -> Result<Extraction, OverBudget> {
+    let spent = |stage: &'static str| match budget {
+        Some((start, budget)) if start.elapsed() >= budget => Err(OverBudget { stage, budget }),
+        _ => Ok(()),
+    };
     let n = normalize::normalize(input);
+    spent("decoding and cleaning the text")?;
     let text = n.clean.as_str();
     let seg = segment::segment(text);
+    spent("segmenting the text")?;
     let m = meta::extract_meta(text, n.html_title.as_deref());
     let kind = classify::classify(text, m.title.as_deref(), &seg);
     let title_year = m.title.as_deref().and_then(meta::first_year);
@@ -68,6 +131,7 @@ fn extract_inner(input: &[u8], source: &str) -> Extraction {
         mut plans,
         mut items,
     } = read::read(&doc);
+    spent("reading the items")?;
     let year = match kind {
         DocKind::WorkReport | DocKind::Other => items
             .iter()
@@ -84,11 +148,12 @@ fn extract_inner(input: &[u8], source: &str) -> Extraction {
     };
     // the rules ran on the cleaned text; emit what the document wrote
     as_written::restore(&mut items, &mut plans, text, &n.raw, &n.map);
+    spent("copying the items as written")?;
     let mut warnings = n.warnings;
     if text.trim().is_empty() && warnings.is_empty() {
         warnings.push("empty document".to_string());
     }
-    Extraction {
+    Ok(Extraction {
         source: source.to_string(),
         document: DocumentMeta {
             title: m.title,
@@ -104,5 +169,5 @@ fn extract_inner(input: &[u8], source: &str) -> Extraction {
         items,
         warnings,
         text: n.raw,
-    }
+    })
 }

@@ -141,3 +141,22 @@ fn pathological_repeats() {
         }
     }
 }
+
+/// A budget that has run out stops the extraction between stages and says where; a budget
+/// that has not changes nothing.
+#[test]
+fn an_exhausted_budget_stops_between_stages() {
+    let seed = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../seeds/003_61d2f146978665c4.txt"
+    ))
+    .expect("the seed");
+    let over = duban_extract::extract_within(&seed, "seed.txt", std::time::Duration::ZERO)
+        .expect_err("no time at all");
+    assert_eq!(over.stage, "decoding and cleaning the text");
+    assert!(over.to_string().contains("0 ms budget"), "{over}");
+    let within =
+        duban_extract::extract_within(&seed, "seed.txt", std::time::Duration::from_secs(3600))
+            .expect("an hour is enough");
+    assert_eq!(within, duban_extract::extract(&seed, "seed.txt"));
+}

@@ -1,6 +1,6 @@
 //! gRPC handlers: validate, call the store, map errors. No rules or SQL here.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use duban_db::idempotency;
 use duban_kit::{auth, list, names, peer};
@@ -27,6 +27,7 @@ pub struct Ingest {
     owners: Owners,
     wake: Arc<Notify>,
     max_document_bytes: usize,
+    extract_budget: Duration,
     metrics: IngestMetrics,
 }
 
@@ -36,6 +37,7 @@ impl Ingest {
         owners: Owners,
         wake: Arc<Notify>,
         max_document_bytes: usize,
+        extract_budget: Duration,
         metrics: IngestMetrics,
     ) -> Self {
         Self {
@@ -43,6 +45,7 @@ impl Ingest {
             owners,
             wake,
             max_document_bytes,
+            extract_budget,
             metrics,
         }
     }
@@ -97,13 +100,20 @@ impl IngestService for Ingest {
         // Extraction is CPU work; keep it off the async workers.
         let (content, extraction) = {
             let source = filename.clone();
+            let budget = self.extract_budget;
             tokio::task::spawn_blocking(move || {
-                let extraction = duban_extract::extract(&content, &source);
+                let extraction = duban_extract::extract_within(&content, &source, budget);
                 (content, extraction)
             })
             .await
             .map_err(|e| ApiError::internal(format!("extraction task failed: {e}")))?
         };
+        let extraction = extraction.map_err(|over| ApiError::ResourceExhausted {
+            message: format!(
+                "{filename}: {over} (DUBAN_INGEST_EXTRACT_BUDGET_MS); nothing of it was stored: \
+                 split the document, or raise the limit"
+            ),
+        })?;
         // The plans a document makes belong to its issuer's government.
         let mut extraction = extraction;
         owners::claim(who.as_ref(), &filename, &mut extraction)?;

@@ -61,6 +61,15 @@ pub struct Config {
     /// Largest document accepted, in bytes.
     #[arg(long, env = "DUBAN_INGEST_MAX_DOCUMENT_BYTES", default_value_t = 32 * 1024 * 1024)]
     pub max_document_bytes: usize,
+    /// Time one document's extraction may take, in milliseconds; a document that takes longer
+    /// is refused (RESOURCE_EXHAUSTED) and nothing of it is stored.
+    #[arg(
+        long,
+        env = "DUBAN_INGEST_EXTRACT_BUDGET_MS",
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub extract_budget_ms: u64,
     /// Largest number of database connections this service opens.
     #[arg(long, env = "DUBAN_INGEST_DB_CONNECTIONS", default_value_t = 10)]
     pub db_connections: u32,
@@ -136,6 +145,7 @@ impl Application {
             owners,
             wake,
             self.config.max_document_bytes,
+            Duration::from_millis(self.config.extract_budget_ms),
             metrics,
         ))
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
