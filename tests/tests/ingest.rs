@@ -115,6 +115,25 @@ async fn decomposition_notice_yields_three_plans_with_units_and_targets() {
         2
     );
     assert!(assignment_count(&set, format!("plan=\"{}\"", plans[2].name)).await >= 68);
+
+    // Deadlines keep their words and say what day they mean, read with the task's year.
+    let district = all_tasks(&set, &plans[2].name).await;
+    let due: Vec<(&str, &str)> = district
+        .iter()
+        .filter(|t| !t.deadline.is_empty())
+        .map(|t| (t.deadline.as_str(), t.due_date.as_str()))
+        .collect();
+    assert_eq!(
+        due,
+        [
+            ("上半年", "2025-06-30"),
+            ("两年内", "2026-12-31"),
+            ("上半年", "2025-06-30"),
+            ("年内", "2025-12-31"),
+        ]
+    );
+    assert_eq!(province[14].deadline, "用3-5年时间");
+    assert_eq!(province[14].due_date, "2029-12-31");
     assert!(assignment_count(&set, "unit_name=\"区发改局\"".into()).await > 10);
 
     // The notice's rule became each plan's reporting schedule: quarterly, by the 10th of the

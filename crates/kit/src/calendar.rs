@@ -1,9 +1,11 @@
-//! The calendar the services share: reporting periods ("2025Q2", "2025M07", "2025H1") and what
-//! day it is where the governments are (China Standard Time, whatever the server's zone).
+//! The calendar the services share: reporting periods ("2025Q2", "2025M07", "2025H1"), what
+//! day it is where the governments are (China Standard Time, whatever the server's zone), and
+//! what a deadline as written (2025年6月底前, 年内, 长期坚持) means as a date.
 
-use std::fmt;
+use std::{fmt, sync::LazyLock};
 
 use chrono::NaiveDate;
+use regex::Regex;
 
 /// Today in China Standard Time (UTC+8, no daylight saving), whatever the server's clock zone.
 pub fn today_in_china() -> NaiveDate {
@@ -152,9 +154,149 @@ impl Period {
     }
 }
 
+/// What a deadline as written means: the last day it allows, or a standing task with none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Due {
+    pub date: Option<NaiveDate>,
+    /// 长期坚持, 持续推进, 常态化: the task has no end.
+    pub ongoing: bool,
+}
+
+/// "2025年6月15日" / "6月15日前".
+static DAY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]").expect("day regex")
+});
+/// "2022年10月底前", "12月底前", "9月投入使用", "六月份".
+static MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:(\d{4})\s*年\s*)?(\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月")
+        .expect("month regex")
+});
+/// "2025年底前", "年底前", "年末".
+static YEAR_END: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\d{4})\s*年\s*(?:底|末|内)|年底|年末|年内").expect("year-end regex")
+});
+/// "一季度", "第3季度".
+static QUARTER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"([一二三四1-4])\s*季度").expect("quarter regex"));
+/// "两年内", "3年内", "用3-5年时间".
+static YEARS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:用\s*\d+\s*[-—~至到]\s*|^|[^\d])(\d{1,2}|[两二三四五六七八九十])\s*年(?:内|时间|左右时间)")
+        .expect("years regex")
+});
+/// "2026年" on its own.
+static YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(\d{4})\s*年").expect("year regex"));
+
+fn chinese_number(s: &str) -> Option<u32> {
+    const DIGITS: [&str; 10] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    if let Ok(n) = s.parse() {
+        return Some(n);
+    }
+    match s {
+        "两" => Some(2),
+        "十" => Some(10),
+        "十一" => Some(11),
+        "十二" => Some(12),
+        d => DIGITS
+            .iter()
+            .position(|x| *x == d)
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n > 0),
+    }
+}
+
+fn last_of_month(year: i32, month: u32) -> Option<NaiveDate> {
+    let first_next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)?
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)?
+    };
+    first_next.pred_opt()
+}
+
+/// What `deadline` (as written) means for a task of `year` (0: unknown, so only a deadline
+/// that names its year gets a date). The first form found decides: a day, a month (its last
+/// day), a quarter or half, the year's end, a number of years, a named year; 长期 / 持续 /
+/// 常态化 mark a standing task. Anything else means nothing.
+pub fn due(deadline: &str, year: i32) -> Due {
+    let text = deadline.trim();
+    let year_of = |written: Option<regex::Match<'_>>| -> Option<i32> {
+        match written {
+            Some(y) => y.as_str().parse().ok(),
+            None => (year > 0).then_some(year),
+        }
+    };
+    let date = if let Some(c) = DAY.captures(text) {
+        let (m, d) = (c[2].parse().ok(), c[3].parse().ok());
+        year_of(c.get(1))
+            .zip(m.zip(d))
+            .and_then(|(y, (m, d))| NaiveDate::from_ymd_opt(y, m, d))
+    } else if let Some(c) = MONTH.captures(text) {
+        year_of(c.get(1))
+            .zip(chinese_number(&c[2]).filter(|m| (1..=12).contains(m)))
+            .and_then(|(y, m)| last_of_month(y, m))
+    } else if let Some(c) = QUARTER.captures(text) {
+        year_of(None)
+            .zip(chinese_number(&c[1]))
+            .and_then(|(y, q)| last_of_month(y, q * 3))
+    } else if text.contains("上半年") {
+        year_of(None).and_then(|y| last_of_month(y, 6))
+    } else if let Some(c) = YEARS.captures(text) {
+        year_of(None)
+            .zip(chinese_number(&c[1]).filter(|n| (1..=20).contains(n)))
+            .and_then(|(y, n)| last_of_month(y + i32::try_from(n).ok()? - 1, 12))
+    } else if let Some(c) = YEAR_END.captures(text) {
+        year_of(c.get(1)).and_then(|y| last_of_month(y, 12))
+    } else if text.contains("下半年") || text.contains("全年") {
+        year_of(None).and_then(|y| last_of_month(y, 12))
+    } else if let Some(c) = YEAR.captures(text) {
+        c[1].parse().ok().and_then(|y| last_of_month(y, 12))
+    } else {
+        None
+    };
+    let ongoing = date.is_none()
+        && ["长期", "持续", "常态化", "常年"]
+            .iter()
+            .any(|w| text.contains(w));
+    Due { date, ongoing }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deadlines_as_written_mean_dates() {
+        let on = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        for (written, year, date) in [
+            ("2025年6月底前", 2025, "2025-06-30"),
+            ("12月底前", 2025, "2025-12-31"),
+            ("2022年10月底前", 2025, "2022-10-31"),
+            ("5月底前动工", 2024, "2024-05-31"),
+            ("9月投入使用", 2024, "2024-09-30"),
+            ("2月底", 2024, "2024-02-29"),
+            ("六月份", 2025, "2025-06-30"),
+            ("2025年3月15日前", 0, "2025-03-15"),
+            ("10日前", 2025, ""),
+            ("上半年", 2025, "2025-06-30"),
+            ("下半年", 2025, "2025-12-31"),
+            ("三季度", 2025, "2025-09-30"),
+            ("年内", 2025, "2025-12-31"),
+            ("年底前", 2025, "2025-12-31"),
+            ("2026年底前", 2025, "2026-12-31"),
+            ("两年内", 2025, "2026-12-31"),
+            ("用3-5年时间", 2025, "2029-12-31"),
+            ("2027年", 2025, "2027-12-31"),
+            ("年内", 0, ""),
+            ("2025年内", 2024, "2025-12-31"),
+            ("长期坚持", 2025, ""),
+        ] {
+            assert_eq!(due(written, year).date, on(date), "{written} ({year})");
+        }
+        assert!(due("长期坚持", 2025).ongoing);
+        assert!(due("持续推进", 2025).ongoing);
+        assert!(!due("年内", 2025).ongoing);
+        assert_eq!(due("", 2025), Due::default());
+    }
 
     #[test]
     fn periods_parse_print_and_read_aloud() {

@@ -5,7 +5,7 @@ use std::{collections::HashMap, sync::Arc};
 use chrono::{DateTime, Utc};
 use duban_db::{api_error, idempotency};
 use duban_kit::{
-    audit,
+    audit, calendar,
     list::{Op, Term},
     names,
 };
@@ -152,6 +152,8 @@ fn tasks_from_rows(rows: Vec<TaskIndicatorRow>) -> Vec<(i64, Task)> {
 
 fn task_from_row(r: TaskRow) -> Task {
     let name = names::task(r.plan_id, r.id);
+    // what the deadline means is read from it each time, so an edited deadline says so too
+    let due = calendar::due(&r.deadline, r.year);
     Task {
         indicators: Vec::new(),
         name,
@@ -171,6 +173,8 @@ fn task_from_row(r: TaskRow) -> Task {
         update_time: Some(timestamp(r.updated_at)),
         revision: u32::try_from(r.revision).unwrap_or(0),
         actuals: Vec::new(),
+        due_date: due.date.map(|d| d.to_string()).unwrap_or_default(),
+        ongoing: due.ongoing,
     }
 }
 
