@@ -98,6 +98,28 @@ def channel(address, ca):
     return grpc.secure_channel(address, credentials)
 
 
+def services(args, pb, *names):
+    """Stubs of the named services, in order: "ingest", "targets", "assignments", "reporting",
+    "tokens" (on the assignments port) or "audit:<service>", over channels to the set's ports."""
+    from duban.v1 import security_pb2_grpc
+
+    stubs_by_name = {
+        "ingest": lambda: pb["ingest"][1].IngestServiceStub(channel(args.ingest, args.ca)),
+        "targets": lambda: pb["targets"][1].TargetsServiceStub(channel(args.targets, args.ca)),
+        "assignments": lambda: pb["assignments"][1].AssignmentsServiceStub(channel(args.assignments, args.ca)),
+        "reporting": lambda: pb["reporting"][1].ReportingServiceStub(channel(args.reporting, args.ca)),
+        "tokens": lambda: security_pb2_grpc.TokenServiceStub(channel(args.assignments, args.ca)),
+    }
+    out = []
+    for name in names:
+        if name.startswith("audit:"):
+            address = getattr(args, name.split(":", 1)[1])
+            out.append(security_pb2_grpc.AuditServiceStub(channel(address, args.ca)))
+        else:
+            out.append(stubs_by_name[name]())
+    return out
+
+
 def bearer(args, role):
     """The call metadata carrying the token of `role` (--token ROLE=JWT); None without tokens."""
     tokens = dict(t.split("=", 1) for t in args.token or ())
@@ -111,12 +133,10 @@ def refused_writes(args, pb, checks):
     tokens (--token ROLE=JWT) each write is sent with the role that may make it, and the
     security layer's own refusals are checked too."""
     metadata = bearer(args, "admin")
-    ingest_pb2, ingest_grpc = pb["ingest"]
-    assignments_pb2, assignments_grpc = pb["assignments"]
-    reporting_pb2, reporting_grpc = pb["reporting"]
-    ingest = ingest_grpc.IngestServiceStub(channel(args.ingest, args.ca))
-    assignments = assignments_grpc.AssignmentsServiceStub(channel(args.assignments, args.ca))
-    reporting = reporting_grpc.ReportingServiceStub(channel(args.reporting, args.ca))
+    ingest_pb2 = pb["ingest"][0]
+    assignments_pb2 = pb["assignments"][0]
+    reporting_pb2 = pb["reporting"][0]
+    ingest, assignments, reporting = services(args, pb, "ingest", "assignments", "reporting")
 
     details = checks.refused(
         "CreateDocument without content",
@@ -188,10 +208,9 @@ def bounded_errors(args, pb, checks):
     """Errors quote what the caller sent only up to a bound, and inputs that travel to SQL are
     bounded before they get there (issue 23, items 4 and 5)."""
     metadata = bearer(args, "supervisor")
-    assignments_pb2, assignments_grpc = pb["assignments"]
-    targets_pb2, targets_grpc = pb["targets"]
-    assignments = assignments_grpc.AssignmentsServiceStub(channel(args.assignments, args.ca))
-    targets = targets_grpc.TargetsServiceStub(channel(args.targets, args.ca))
+    assignments_pb2 = pb["assignments"][0]
+    targets_pb2 = pb["targets"][0]
+    assignments, targets = services(args, pb, "assignments", "targets")
 
     def short_error(name, call, request, codes):
         try:
@@ -242,17 +261,15 @@ def every_rpc(args, pb, checks):
 
     from google.protobuf import field_mask_pb2
 
-    from duban.v1 import common_pb2, security_pb2, security_pb2_grpc
+    from duban.v1 import common_pb2, security_pb2
 
-    ingest_pb2, ingest_grpc = pb["ingest"]
-    targets_pb2, targets_grpc = pb["targets"]
-    assignments_pb2, assignments_grpc = pb["assignments"]
-    reporting_pb2, reporting_grpc = pb["reporting"]
-    ingest = ingest_grpc.IngestServiceStub(channel(args.ingest, args.ca))
-    targets = targets_grpc.TargetsServiceStub(channel(args.targets, args.ca))
-    assignments = assignments_grpc.AssignmentsServiceStub(channel(args.assignments, args.ca))
-    tokens = security_pb2_grpc.TokenServiceStub(channel(args.assignments, args.ca))
-    reporting = reporting_grpc.ReportingServiceStub(channel(args.reporting, args.ca))
+    ingest_pb2 = pb["ingest"][0]
+    targets_pb2 = pb["targets"][0]
+    assignments_pb2 = pb["assignments"][0]
+    reporting_pb2 = pb["reporting"][0]
+    ingest, targets, assignments, tokens, reporting = services(
+        args, pb, "ingest", "targets", "assignments", "tokens", "reporting"
+    )
     INVALID = grpc.StatusCode.INVALID_ARGUMENT
     NOT_FOUND = grpc.StatusCode.NOT_FOUND
     # every method of every service the four ports serve (the proto files say which)
@@ -620,7 +637,7 @@ def every_rpc(args, pb, checks):
 
     # audit and tokens
     for service in ("ingest", "targets", "assignments", "reporting"):
-        audit = security_pb2_grpc.AuditServiceStub(channel(getattr(args, service), args.ca))
+        (audit,) = services(args, pb, f"audit:{service}")
         # the chainer moves staged events within about a second
         deadline = time.monotonic() + 20
         events = []
@@ -653,14 +670,11 @@ def outage(args, pb, checks):
     standard retry policy retries (issue 23, item 1)."""
     from duban.v1 import common_pb2
 
-    ingest_pb2, ingest_grpc = pb["ingest"]
-    targets_pb2, targets_grpc = pb["targets"]
-    assignments_pb2, assignments_grpc = pb["assignments"]
-    reporting_pb2, reporting_grpc = pb["reporting"]
-    ingest = ingest_grpc.IngestServiceStub(channel(args.ingest, args.ca))
-    targets = targets_grpc.TargetsServiceStub(channel(args.targets, args.ca))
-    assignments = assignments_grpc.AssignmentsServiceStub(channel(args.assignments, args.ca))
-    reporting = reporting_grpc.ReportingServiceStub(channel(args.reporting, args.ca))
+    ingest_pb2 = pb["ingest"][0]
+    targets_pb2 = pb["targets"][0]
+    assignments_pb2 = pb["assignments"][0]
+    reporting_pb2 = pb["reporting"][0]
+    ingest, targets, assignments, reporting = services(args, pb, "ingest", "targets", "assignments", "reporting")
     UNAVAILABLE = grpc.StatusCode.UNAVAILABLE
     writes = [
         ("CreateDocument", ingest.CreateDocument, ingest_pb2.CreateDocumentRequest(content="一、目标\n地区生产总值增长6%".encode(), filename="a.txt")),
@@ -795,7 +809,7 @@ def mtls_recipe(args, pb, checks):
 def scope_table(args, pb, checks):
     import scope
 
-    scope.scope_table(args, pb, checks, channel)
+    scope.scope_table(args, pb, checks, services)
 
 
 SUITES = {

@@ -96,22 +96,20 @@ def expected_table():
     return rows
 
 
-def scope_table(args, pb, checks, channel):
+def scope_table(args, pb, checks, services):
     from google.protobuf import field_mask_pb2
 
-    from duban.v1 import common_pb2, security_pb2, security_pb2_grpc
+    from duban.v1 import common_pb2, security_pb2
 
-    ingest_pb2, ingest_grpc = pb["ingest"]
-    targets_pb2, targets_grpc = pb["targets"]
-    assignments_pb2, assignments_grpc = pb["assignments"]
-    reporting_pb2, reporting_grpc = pb["reporting"]
-    ingest = ingest_grpc.IngestServiceStub(channel(args.ingest, args.ca))
-    targets = targets_grpc.TargetsServiceStub(channel(args.targets, args.ca))
-    assignments = assignments_grpc.AssignmentsServiceStub(channel(args.assignments, args.ca))
-    tokens_stub = security_pb2_grpc.TokenServiceStub(channel(args.assignments, args.ca))
-    reporting = reporting_grpc.ReportingServiceStub(channel(args.reporting, args.ca))
+    ingest_pb2 = pb["ingest"][0]
+    targets_pb2 = pb["targets"][0]
+    assignments_pb2 = pb["assignments"][0]
+    reporting_pb2 = pb["reporting"][0]
+    ingest, targets, assignments, tokens_stub, reporting = services(
+        args, pb, "ingest", "targets", "assignments", "tokens", "reporting"
+    )
     audits = {
-        service: security_pb2_grpc.AuditServiceStub(channel(getattr(args, service), args.ca))
+        service: services(args, pb, f"audit:{service}")[0]
         for service in ("ingest", "targets", "assignments", "reporting")
     }
     tokens = dict(t.split("=", 1) for t in args.token or ())

@@ -64,21 +64,12 @@ pub fn status_error(status: Status) -> anyhow::Error {
 }
 
 /// Every item of a paged List call.
-pub async fn all_pages<T, F, Fut>(mut fetch: F) -> anyhow::Result<Vec<T>>
+pub async fn all_pages<T, F, Fut>(fetch: F) -> anyhow::Result<Vec<T>>
 where
     F: FnMut(String) -> Fut,
     Fut: Future<Output = Result<(Vec<T>, String), Status>>,
 {
-    let mut all = Vec::new();
-    let mut token = String::new();
-    loop {
-        let (items, next) = fetch(token).await.map_err(status_error)?;
-        all.extend(items);
-        if next.is_empty() {
-            return Ok(all);
-        }
-        token = next;
-    }
+    duban_kit::peer::all_pages(fetch).await.map_err(status_error)
 }
 
 pub fn kind_label(kind: i32) -> &'static str {

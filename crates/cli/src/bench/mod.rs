@@ -21,7 +21,7 @@ use prost::Message;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 
-use crate::client::status_error;
+use crate::client::{all_pages, status_error};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -407,7 +407,7 @@ async fn measure(
         .await
         .map_err(status_error)?
         .into_inner();
-    let task_names: Vec<String> = duban_kit::peer::all_pages(|page_token| {
+    let task_names: Vec<String> = all_pages(|page_token| {
         let mut targets = targets.clone();
         let parent = write_plan.name.clone();
         async move {
@@ -418,10 +418,9 @@ async fn measure(
                     page_token,
                     ..Default::default()
                 })
-                .await
-                .map_err(status_error)?
+                .await?
                 .into_inner();
-            Ok::<_, anyhow::Error>((
+            Ok((
                 page.tasks.into_iter().map(|t| t.name).collect(),
                 page.next_page_token,
             ))
