@@ -69,7 +69,9 @@ where
     F: FnMut(String) -> Fut,
     Fut: Future<Output = Result<(Vec<T>, String), Status>>,
 {
-    duban_kit::peer::all_pages(fetch).await.map_err(status_error)
+    duban_kit::peer::all_pages(fetch)
+        .await
+        .map_err(status_error)
 }
 
 pub fn kind_label(kind: i32) -> &'static str {
