@@ -202,31 +202,7 @@ async fn tokens_are_required_and_checked_over_tls() {
     .await
     .expect("an admin ingests")
     .into_inner();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let mut ingest = duban_proto::v1::ingest_service_client::IngestServiceClient::new(as_caller(
-        &set,
-        Service::Ingest,
-        &admin,
-    ));
-    loop {
-        let doc = ingest
-            .get_document(duban_proto::v1::GetDocumentRequest {
-                name: document.name.clone(),
-            })
-            .await
-            .expect("GetDocument")
-            .into_inner();
-        if doc.delivery_state == duban_proto::v1::DeliveryState::Delivered as i32 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not delivered over TLS: {:?} {}",
-            doc.delivery_state,
-            doc.delivery_error
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    delivered(&set, &admin, &document.name).await;
 
     // Revocation: assignments keeps the list, targets polls it (every second here).
     let (doomed, claims) = secrets
@@ -1904,26 +1880,7 @@ async fn client_certificates_identify_callers() {
         .await
         .expect("an admin ingests")
         .into_inner();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let doc = IngestServiceClient::new(as_caller(&set, Service::Ingest, &admin))
-            .get_document(GetDocumentRequest {
-                name: document.name.clone(),
-            })
-            .await
-            .expect("GetDocument")
-            .into_inner();
-        if doc.delivery_state == DeliveryState::Delivered as i32 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not delivered over mutual TLS: {:?} {}",
-            doc.delivery_state,
-            doc.delivery_error
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    delivered(&set, &admin, &document.name).await;
 
     // A supervisor's certificate reads its government's plans, and only those.
     let supervisor = |service| {

@@ -3,9 +3,8 @@
 
 use std::time::Duration;
 
-use duban_cli::stack::{ALL, StackConfig, health};
+use duban_cli::stack::{ALL, health};
 use duban_proto::v1::{CreatePlanRequest, ListPlansRequest, Plan, Task};
-use duban_testkit::TestSet;
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;
 
@@ -40,18 +39,7 @@ async fn wait_for(url: &str, service: &str, want: ServingStatus) -> bool {
 
 #[tokio::test]
 async fn postgres_stopped_and_restarted_under_load_loses_and_duplicates_nothing() {
-    let root = std::env::temp_dir().join(format!("duban-fault-{}", std::process::id()));
-    let server = duban_pg::PrivatePostgres::start(
-        &root,
-        &duban_pg::Options {
-            ephemeral: true,
-            keep_running: false,
-        },
-    )
-    .await
-    .expect("a private Postgres for the fault test");
-    let set =
-        TestSet::start_with(StackConfig::ephemeral(&server.url(duban_pg::DATABASE_NAME))).await;
+    let (server, set, root) = duban_testkit::set_on_own_postgres("fault").await;
 
     // Writers retry each plan with its request_id until it is stored; every failure they see
     // must be UNAVAILABLE, the code that tells a caller to retry.

@@ -156,25 +156,14 @@ async fn every_rpc_answers_grpcio_accepted_and_refused() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn writes_during_a_database_outage_answer_unavailable_with_retry_info() {
-    let root = std::env::temp_dir().join(format!("duban-grpcio-outage-{}", std::process::id()));
-    let server = duban_pg::PrivatePostgres::start(
-        &root,
-        &duban_pg::Options {
-            ephemeral: true,
-            keep_running: false,
-        },
-    )
-    .await
-    .expect("a private Postgres for the outage");
-    let set = TestSet::start_with(duban_cli::stack::StackConfig::ephemeral(
-        &server.url(duban_pg::DATABASE_NAME),
-    ))
-    .await;
+    let (server, set, root) = duban_testkit::set_on_own_postgres("grpcio-outage").await;
     server.stop().expect("stop Postgres");
     let out = suite(&set, "outage", &[]).await;
     assert!(out.contains("CreatePlan while the database is down: UNAVAILABLE"));
     server.restart().expect("start Postgres again");
     set.stop().await;
+    drop(server);
+    let _ = std::fs::remove_dir_all(root);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -132,6 +132,26 @@ impl TestSet {
     }
 }
 
+/// A private Postgres of the test's own, which the test may stop and restart, the four services
+/// running on it, and the folder that holds its data (the test removes it at the end).
+pub async fn set_on_own_postgres(
+    label: &str,
+) -> (duban_pg::PrivatePostgres, TestSet, std::path::PathBuf) {
+    let root = std::env::temp_dir().join(format!("duban-{label}-{}", std::process::id()));
+    let server = duban_pg::PrivatePostgres::start(
+        &root,
+        &duban_pg::Options {
+            ephemeral: true,
+            keep_running: false,
+        },
+    )
+    .await
+    .expect("a private Postgres of the test's own");
+    let set =
+        TestSet::start_with(StackConfig::ephemeral(&server.url(duban_pg::DATABASE_NAME))).await;
+    (server, set, root)
+}
+
 /// The text of `GET /metrics` at `addr`, over a plain HTTP/1.1 connection.
 pub async fn scrape(addr: std::net::SocketAddr) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
