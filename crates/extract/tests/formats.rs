@@ -4,6 +4,15 @@
 use duban_extract::{Comparator, DocKind, Role, extract};
 use std::io::Write;
 
+/// Every unit name of every item, in order.
+fn unit_names(x: &duban_extract::Extraction) -> Vec<&str> {
+    x.items
+        .iter()
+        .flat_map(|i| &i.units)
+        .map(|u| u.name.as_str())
+        .collect()
+}
+
 #[test]
 fn html_article_without_chrome() {
     let html = r#"<!DOCTYPE html><html><head><title>关于印发2025年重点工作责任分解方案的通知</title>
@@ -232,12 +241,7 @@ fn html_with_many_void_elements_is_read_as_a_page_not_stripped() {
         "script text leaked: {}",
         x.text
     );
-    let units: Vec<_> = x
-        .items
-        .iter()
-        .flat_map(|i| &i.units)
-        .map(|u| u.name.as_str())
-        .collect();
+    let units = unit_names(&x);
     assert!(
         !units.iter().any(|u| u.contains('"')),
         "{units:?} in {}",
@@ -263,12 +267,7 @@ fn html_entities_are_decoded_by_the_specification() {
         x.text
     );
     assert!(x.text.contains("‘区发改局’"), "{}", x.text);
-    let units: Vec<_> = x
-        .items
-        .iter()
-        .flat_map(|i| &i.units)
-        .map(|u| u.name.as_str())
-        .collect();
+    let units = unit_names(&x);
     assert!(!units.iter().any(|u| u.contains('&')), "{units:?}");
 }
 
