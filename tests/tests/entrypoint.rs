@@ -171,4 +171,13 @@ async fn targets_container_migrates_serves_and_stops_on_sigterm() {
         .unwrap();
     assert_eq!(status.code(), Some(0));
     assert!(!duban_health(grpc, "duban.v1.TargetsService").await);
+    // the line an operator (and scripts/container-test) reads to know the stop was graceful
+    let mut rest = Vec::new();
+    while let Ok(Some(line)) = tokio::time::timeout(Duration::from_secs(10), lines.recv()).await {
+        rest.push(line);
+    }
+    assert!(
+        rest.iter().any(|l| l.contains("stopped")),
+        "no 'stopped' line after SIGTERM: {rest:?}"
+    );
 }

@@ -6,6 +6,7 @@ mod db;
 mod indicators;
 mod ledger;
 mod output;
+mod summary;
 mod supervise;
 mod up;
 
@@ -78,6 +79,16 @@ enum Command {
         format: Format,
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Count what a running set holds (documents, plans, tasks, targets, units, assignments),
+    /// after waiting for the documents' deliveries; fails when a delivery is still pending or
+    /// failed.
+    Summary {
+        #[command(flatten)]
+        peers: client::Peers,
+        /// Seconds to wait for pending deliveries.
+        #[arg(long, default_value_t = 120)]
+        wait: u64,
     },
     /// List plans.
     Plans {
@@ -332,6 +343,7 @@ async fn main() -> ExitCode {
             format,
             files,
         } => client::ingest(&peers, format, &files).await,
+        Command::Summary { peers, wait } => summary::run(&peers, Duration::from_secs(wait)).await,
         Command::Plans {
             peers,
             format,

@@ -9,15 +9,16 @@ use std::{
 use duban_cli::stack::{Service, Stack, StackConfig};
 use duban_kit::{metrics::MetricsAddr, security::SecurityConfig, server::ServerOptions};
 use duban_proto::v1::{
-    CreateDocumentRequest, DeliveryState, Document, GetDocumentRequest, ListAssignmentsRequest,
-    ListDocumentsRequest, ListPlansRequest, ListTasksRequest, ListUnitsRequest,
-    assignments_service_client::AssignmentsServiceClient,
-    ingest_service_client::IngestServiceClient, targets_service_client::TargetsServiceClient,
+    CreateDocumentRequest, DeliveryState, Document, GetDocumentRequest,
+    ingest_service_client::IngestServiceClient,
 };
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 
-use crate::client::{all_pages, delivery_label, kind_label, status_error};
+use crate::{
+    client::{Peers, delivery_label, kind_label, status_error},
+    summary,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -169,7 +170,14 @@ async fn serve(stack: &Stack, args: &Args, shutdown: &CancellationToken) -> anyh
     if !args.no_seed {
         seed(&ingest, &args.seeds).await?;
     }
-    summary(stack, &ingest).await?;
+    let peers = Peers {
+        ingest_url: stack.url(Service::Ingest),
+        targets_url: stack.url(Service::Targets),
+        assignments_url: stack.url(Service::Assignments),
+    };
+    let documents = summary::settled(&peers, Duration::ZERO).await?;
+    println!();
+    println!("{}", summary::count(&peers, documents.len()).await?);
     println!();
     for service in duban_cli::stack::ALL {
         let metrics = stack
@@ -262,99 +270,5 @@ async fn seed(ingest: &IngestServiceClient<Channel>, dir: &Path) -> anyhow::Resu
             println!("    delivery: {}", doc.delivery_error);
         }
     }
-    Ok(())
-}
-
-async fn summary(stack: &Stack, ingest: &IngestServiceClient<Channel>) -> anyhow::Result<()> {
-    let targets = TargetsServiceClient::new(connect(&stack.url(Service::Targets)).await?);
-    let assignments =
-        AssignmentsServiceClient::new(connect(&stack.url(Service::Assignments)).await?);
-    let documents = all_pages(|page_token| {
-        let mut c = ingest.clone();
-        async move {
-            let r = c
-                .list_documents(ListDocumentsRequest {
-                    page_size: 1000,
-                    page_token,
-                    filter: String::new(),
-                })
-                .await?
-                .into_inner();
-            Ok((r.documents, r.next_page_token))
-        }
-    })
-    .await?;
-    let plans = all_pages(|page_token| {
-        let mut c = targets.clone();
-        async move {
-            let r = c
-                .list_plans(ListPlansRequest {
-                    page_size: 1000,
-                    page_token,
-                    filter: String::new(),
-                })
-                .await?
-                .into_inner();
-            Ok((r.plans, r.next_page_token))
-        }
-    })
-    .await?;
-    let tasks = all_pages(|page_token| {
-        let mut c = targets.clone();
-        async move {
-            let r = c
-                .list_tasks(ListTasksRequest {
-                    parent: "plans/-".into(),
-                    page_size: 1000,
-                    page_token,
-                    filter: String::new(),
-                })
-                .await?
-                .into_inner();
-            Ok((r.tasks, r.next_page_token))
-        }
-    })
-    .await?;
-    let units = all_pages(|page_token| {
-        let mut c = assignments.clone();
-        async move {
-            let r = c
-                .list_units(ListUnitsRequest {
-                    page_size: 1000,
-                    page_token,
-                    filter: String::new(),
-                })
-                .await?
-                .into_inner();
-            Ok((r.units, r.next_page_token))
-        }
-    })
-    .await?;
-    let assigned = all_pages(|page_token| {
-        let mut c = assignments.clone();
-        async move {
-            let r = c
-                .list_assignments(ListAssignmentsRequest {
-                    page_size: 1000,
-                    page_token,
-                    filter: String::new(),
-                })
-                .await?
-                .into_inner();
-            Ok((r.assignments, r.next_page_token))
-        }
-    })
-    .await?;
-    let indicators: usize = tasks.iter().map(|t| t.indicators.len()).sum();
-    println!();
-    println!(
-        "summary: {} documents, {} plans, {} tasks, {} targets, {} units, {} assignments",
-        documents.len(),
-        plans.len(),
-        tasks.len(),
-        indicators,
-        units.len(),
-        assigned.len()
-    );
     Ok(())
 }

@@ -21,7 +21,11 @@ where
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     match body(shutdown).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            // what an operator (and the container test) reads to know a stop was graceful
+            tracing::info!(service = service_name, "stopped");
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             tracing::error!("{err:#}");
             eprintln!("{service_name}: {err:#}");
