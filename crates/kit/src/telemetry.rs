@@ -27,13 +27,18 @@ pub fn install_propagator() {
 }
 
 /// Sets up logging (filter from `log_filter`, e.g. "info,sqlx=warn") and, when
-/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set, OTLP trace export under `service_name`.
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set and not empty, OTLP trace export under `service_name`
+/// (empty, as an overlay writes "none here", turns it off).
 pub fn init(service_name: &'static str, log_filter: &str) -> anyhow::Result<Telemetry> {
     install_propagator();
     let filter = EnvFilter::try_new(log_filter)
         .map_err(|e| anyhow::anyhow!("invalid log filter {log_filter:?}: {e}"))?;
-    let fmt = tracing_subscriber::fmt::layer().with_target(false);
-    let provider = if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() {
+    // colour codes only for a person at a terminal, not in container logs or files
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
+    let provider = if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some_and(|e| !e.is_empty())
+    {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
             .build()?;
