@@ -129,9 +129,9 @@ def bearer(args, role):
 
 
 def refused_writes(args, pb, checks):
-    """Writes the services refuse, each with its real code and details (issue 23, item 1). With
-    tokens (--token ROLE=JWT) each write is sent with the role that may make it, and the
-    security layer's own refusals are checked too."""
+    """Writes (and reads no value could match) the services refuse, each with its real code and
+    details (issue 23, item 1). With tokens (--token ROLE=JWT) each write is sent with the role
+    that may make it, and the security layer's own refusals are checked too."""
     metadata = bearer(args, "admin")
     ingest_pb2 = pb["ingest"][0]
     assignments_pb2 = pb["assignments"][0]
@@ -177,6 +177,36 @@ def refused_writes(args, pb, checks):
         ["BadRequest"],
         bearer(args, "reporter"),
     )
+    # Reads with values nothing can match are refused too, naming what is allowed (issue 31).
+    targets_pb2 = pb["targets"][0]
+    (targets,) = services(args, pb, "targets")
+    supervisor = bearer(args, "supervisor")
+    for name, call, request, field in [
+        (
+            "ListAssignments with role=LEADX",
+            assignments.ListAssignments,
+            assignments_pb2.ListAssignmentsRequest(filter="role=LEADX"),
+            "filter",
+        ),
+        (
+            "ListWeakerIndicators at level DISTRICT",
+            targets.ListWeakerIndicators,
+            targets_pb2.ListWeakerIndicatorsRequest(year=2025, level="DISTRICT"),
+            "level",
+        ),
+        (
+            "ListLights of plans/-",
+            reporting.ListLights,
+            reporting_pb2.ListLightsRequest(parent="plans/-", period="2025Q2"),
+            "parent",
+        ),
+    ]:
+        details = checks.refused(name, call, request, grpc.StatusCode.INVALID_ARGUMENT, ["BadRequest"], supervisor)
+        if "BadRequest" in details:
+            violations = details["BadRequest"].field_violations
+            checks.ok(f"{name}: names {field}", [v.field for v in violations] == [field], violations)
+            if field != "parent":
+                checks.ok(f"{name}: lists the allowed values", "must be one of" in violations[0].description, violations)
     if not args.token:
         return
     document = ingest_pb2.CreateDocumentRequest(content="一、目标".encode(), filename="a.txt")

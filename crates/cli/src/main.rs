@@ -172,9 +172,9 @@ enum Command {
         peer: supervise::Peer,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
-        /// Plan name ("plans/3") or id.
+        /// Plan name ("plans/3") or id; every plan you may read when omitted.
         #[arg(long)]
-        plan: String,
+        plan: Option<String>,
         /// YYYY-MM-DD in China Standard Time; today when omitted.
         #[arg(long, default_value = "")]
         as_of: String,
@@ -404,7 +404,7 @@ async fn main() -> ExitCode {
             format,
             plan,
             as_of,
-        } => supervise::overdue(&peer, format, &plan, &as_of).await,
+        } => supervise::overdue(&peer, format, plan.as_deref(), &as_of).await,
         Command::Lights {
             peer,
             format,

@@ -282,9 +282,14 @@ pub async fn report(peer: &Peer, format: Format, command: ReportCommand) -> anyh
     print_report(format, result.map_err(status_error)?.into_inner())
 }
 
-pub async fn overdue(peer: &Peer, format: Format, plan: &str, as_of: &str) -> anyhow::Result<()> {
+pub async fn overdue(
+    peer: &Peer,
+    format: Format,
+    plan: Option<&str>,
+    as_of: &str,
+) -> anyhow::Result<()> {
     let c = client(peer).await?;
-    let parent = named("plans", plan);
+    let parent = plan.map_or_else(|| "plans/-".to_string(), |plan| named("plans", plan));
     let items = all_pages(|page_token| {
         let mut c = c.clone();
         let (parent, as_of) = (parent.clone(), as_of.to_string());

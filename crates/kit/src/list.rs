@@ -77,6 +77,31 @@ pub fn parse_bool(value: &str) -> Result<bool, ApiError> {
     }
 }
 
+/// `value` as one of `allowed`, compared ignoring ASCII case (the API writes its enums in upper
+/// case, the database in lower): an unknown value is INVALID_ARGUMENT on `field` naming every
+/// allowed one, never a query that quietly matches nothing.
+pub fn one_of<'a>(
+    field: &str,
+    label: &str,
+    value: &str,
+    allowed: &[&'a str],
+) -> Result<&'a str, ApiError> {
+    allowed
+        .iter()
+        .find(|a| a.eq_ignore_ascii_case(value))
+        .copied()
+        .ok_or_else(|| {
+            ApiError::invalid(
+                field,
+                format!(
+                    "{label} must be one of {}, not {}",
+                    allowed.join(", "),
+                    quote(value)
+                ),
+            )
+        })
+}
+
 /// The comparison in a filter term: `field = value` or `field : value` (has / contains).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {

@@ -18,6 +18,9 @@ use duban_proto::{
 };
 use tonic::{Code, Status};
 
+/// The levels of government a plan or a unit belongs to, from the highest down.
+pub const LEVELS: &[&str] = &["国家", "省", "市", "区", "县", "街道", "乡镇"];
+
 use crate::{
     auth::{self, Identity},
     names,
@@ -245,6 +248,19 @@ impl Plans {
                 .filter_map(|plan| names::parse("name", &plan.name, "plans").ok())
                 .collect(),
         ))
+    }
+
+    /// The names of the plans `who` may read, in id order: all of them for callers nothing
+    /// limits.
+    pub async fn readable_names(&self, who: Option<&Identity>) -> Result<Vec<String>, Status> {
+        let limit = limited(who);
+        Ok(self
+            .all()
+            .await?
+            .into_iter()
+            .filter(|plan| limit.is_none_or(|who| Access::Read.allows(who, &Owner::from(plan))))
+            .map(|plan| plan.name)
+            .collect())
     }
 
     /// Every plan targets keeps, their owners noted on the way.

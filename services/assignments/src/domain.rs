@@ -48,6 +48,18 @@ pub fn level_of(name: &str) -> &'static str {
         .map_or("", |(_, level)| level)
 }
 
+/// Every kind `kind_of` gives.
+pub const KINDS: &[&str] = &[
+    "generic",
+    "street_office",
+    "police",
+    "state_enterprise",
+    "management_committee",
+    "peoples_organisation",
+    "party_organ",
+    "government_department",
+];
+
 /// The kind of body a name denotes, by the words such names end in.
 pub fn kind_of(name: &str) -> &'static str {
     if name.starts_with('各') || name.contains("各部门") || name.contains("各单位") {
@@ -82,6 +94,9 @@ pub fn kind_of(name: &str) -> &'static str {
         "government_department"
     }
 }
+
+/// `UnitRole` as the API spells it, for filters.
+pub const ROLES: &[&str] = &["LEAD", "RESPONSIBLE", "COOPERATING"];
 
 pub fn role_str(role: UnitRole) -> Option<&'static str> {
     match role {
@@ -359,6 +374,23 @@ mod tests {
             normalize("区委办（区政府办）"),
             normalize("区委办(区政府办)")
         );
+    }
+
+    #[test]
+    fn every_kind_given_is_listed() {
+        for name in [
+            "各街道办事处",
+            "中南路街道办事处",
+            "区公安分局",
+            "武汉地铁集团",
+            "东湖高新区管委会",
+            "团区委",
+            "区委宣传部",
+            "区发改局",
+        ] {
+            assert!(KINDS.contains(&kind_of(name)), "{name}: {}", kind_of(name));
+        }
+        assert_eq!(KINDS.len(), 8);
     }
 
     #[test]

@@ -2,7 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use duban_db::{api_error, idempotency};
-use duban_kit::{audit, list::Term, names};
+use duban_kit::{
+    audit,
+    list::{self, Term},
+    names,
+    plans::LEVELS,
+};
 use duban_proto::{
     ApiError,
     v1::{
@@ -210,10 +215,12 @@ impl Store {
                         .push_bind(duban_kit::list::parse_bool(&term.value)?);
                 }
                 "level" => {
-                    q.push(" AND u.level = ").push_bind(term.value.clone());
+                    let level = list::one_of("filter", "level", &term.value, LEVELS)?;
+                    q.push(" AND u.level = ").push_bind(level);
                 }
                 "kind" => {
-                    q.push(" AND u.kind = ").push_bind(term.value.clone());
+                    let kind = list::one_of("filter", "kind", &term.value, domain::KINDS)?;
+                    q.push(" AND u.kind = ").push_bind(kind);
                 }
                 "display_name" => {
                     q.push(" AND EXISTS (SELECT 1 FROM unit_aliases a WHERE a.unit_id = u.id AND a.alias = ")
@@ -269,21 +276,13 @@ impl Store {
                     q.push(" AND a.task = ").push_bind(term.value.clone());
                 }
                 "role" => {
-                    let role = match term.value.to_ascii_uppercase().as_str() {
-                        "LEAD" => "lead",
-                        "RESPONSIBLE" => "responsible",
-                        "COOPERATING" => "cooperating",
-                        _ => {
-                            return Err(ApiError::invalid(
-                                "filter",
-                                "role must be LEAD, RESPONSIBLE or COOPERATING",
-                            ));
-                        }
-                    };
-                    q.push(" AND a.role = ").push_bind(role);
+                    let role = list::one_of("filter", "role", &term.value, domain::ROLES)?;
+                    q.push(" AND a.role = ")
+                        .push_bind(role.to_ascii_lowercase());
                 }
                 "level" => {
-                    q.push(" AND a.level = ").push_bind(term.value.clone());
+                    let level = list::one_of("filter", "level", &term.value, LEVELS)?;
+                    q.push(" AND a.level = ").push_bind(level);
                 }
                 other => {
                     return Err(ApiError::invalid(

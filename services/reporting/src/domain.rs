@@ -18,6 +18,20 @@ use duban_proto::{
 const MAX_TEXT_CHARS: usize = 20_000;
 pub const MAX_EVIDENCE_BYTES: usize = 10 * 1024 * 1024;
 
+/// The enums as the API spells them, for filters; stored in lower case.
+pub const STATUSES: &[&str] = &[
+    "NOT_STARTED",
+    "ON_PACE",
+    "AHEAD",
+    "BEHIND",
+    "COMPLETED",
+    "BLOCKED",
+];
+pub const STATES: &[&str] = &["DRAFT", "SIGNED", "SUBMITTED", "ACCEPTED", "RETURNED"];
+pub const ROLES: &[&str] = &["LEAD", "RESPONSIBLE", "COOPERATING"];
+/// Without the EXTENSION_ prefix, which a filter may leave out.
+pub const EXTENSION_STATES: &[&str] = &["PENDING", "APPROVED", "REJECTED"];
+
 pub fn status_str(s: ProgressStatus) -> Option<&'static str> {
     match s {
         ProgressStatus::NotStarted => Some("not_started"),
@@ -94,6 +108,27 @@ pub fn check_period(field: &str, period: &str) -> Result<(), ApiError> {
             "must be a year with a quarter, month or half: 2025Q2, 2025M07, 2025H1",
         ))
     }
+}
+
+/// A view of a period the plan does not report on would be all grey: `period` must be one of
+/// the plan's reporting periods (any, for a plan without a schedule, as for reports).
+pub fn check_scheduled(field: &str, snapshot: &Snapshot, period: &str) -> Result<(), ApiError> {
+    if snapshot.schedule.is_empty() || snapshot.schedule.iter().any(|d| d.period == period) {
+        return Ok(());
+    }
+    let periods: Vec<&str> = snapshot
+        .schedule
+        .iter()
+        .map(|d| d.period.as_str())
+        .collect();
+    Err(ApiError::invalid(
+        field,
+        format!(
+            "{} reports on {}, not {period}",
+            snapshot.plan,
+            periods.join(", ")
+        ),
+    ))
 }
 
 /// The period as a bulletin writes it: 2025年第二季度, 2025年上半年, 2025年7月.

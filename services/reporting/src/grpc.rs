@@ -155,6 +155,51 @@ impl Reporting {
         Ok(names::plan(plan))
     }
 
+    /// The plans `parent` names: one ("plans/{plan}", once `who` may read it), or with
+    /// "plans/-" every plan `who` may read.
+    async fn plans_under(
+        &self,
+        who: Option<&Identity>,
+        parent: &str,
+    ) -> Result<Vec<String>, Status> {
+        if parent == "plans/-" {
+            return self.plans.readable_names(who).await;
+        }
+        Ok(vec![
+            self.scoped_plan(who, "parent", parent, Access::Read)
+                .await?,
+        ])
+    }
+
+    /// The plan `parent` names, for a view of one plan's period: "plans/-" is refused with the
+    /// reason, since periods and schedules are a plan's own.
+    async fn one_plan(&self, who: Option<&Identity>, parent: &str) -> Result<String, Status> {
+        if parent == "plans/-" {
+            return Err(ApiError::invalid(
+                "parent",
+                "name one plan, e.g. plans/5: lights, aggregates and bulletins are of one plan's \
+                 period (plans/- lists overdue items and tasks across plans)",
+            )
+            .into());
+        }
+        self.scoped_plan(who, "parent", parent, Access::Read).await
+    }
+
+    /// The plan's snapshot for a view of `period`, which must be one of the plan's reporting
+    /// periods (checked against a fresh schedule before refusing, as it may have just changed).
+    async fn snapshot_of_period(
+        &self,
+        plan: &str,
+        period: &str,
+    ) -> Result<(Snapshot, duban_proto::v1::Plan), ApiError> {
+        let (mut snapshot, info) = self.snapshot(plan).await?;
+        if domain::check_scheduled("period", &snapshot, period).is_err() {
+            snapshot.schedule = Vec::clone(&*self.peers.fresh_schedule(plan).await?);
+            domain::check_scheduled("period", &snapshot, period)?;
+        }
+        Ok((snapshot, info))
+    }
+
     pub(crate) fn store(&self) -> &Store {
         &self.store
     }
@@ -733,18 +778,20 @@ impl ReportingService for Reporting {
     ) -> Result<Response<ListOverdueItemsResponse>, Status> {
         let who = auth::caller(&request).cloned();
         let req = request.into_inner();
-        let plan = self
-            .scoped_plan(who.as_ref(), "parent", &req.parent, Access::Read)
-            .await?;
+        let plans = self.plans_under(who.as_ref(), &req.parent).await?;
         let as_of = domain::as_of("as_of", &req.as_of, today_in_china())?;
-        let (snapshot, _) = self.snapshot(&plan).await?;
-        let items = domain::overdue(&snapshot, as_of);
-        self.store.observe(&plan, as_of, None, &items).await?;
+        let mut items = Vec::new();
+        for plan in &plans {
+            let (snapshot, _) = self.snapshot(plan).await?;
+            let overdue = domain::overdue(&snapshot, as_of);
+            self.store.observe(plan, as_of, None, &overdue).await?;
+            items.extend(overdue);
+        }
         let (items, next_page_token) = page(
             items,
             req.page_size,
             &req.page_token,
-            &format!("{plan}@{as_of}"),
+            &format!("{}@{as_of}", req.parent),
         )?;
         Ok(Response::new(ListOverdueItemsResponse {
             items,
@@ -758,12 +805,10 @@ impl ReportingService for Reporting {
     ) -> Result<Response<ListLightsResponse>, Status> {
         let who = auth::caller(&request).cloned();
         let req = request.into_inner();
-        let plan = self
-            .scoped_plan(who.as_ref(), "parent", &req.parent, Access::Read)
-            .await?;
+        let plan = self.one_plan(who.as_ref(), &req.parent).await?;
         required_period("period", &req.period)?;
         let as_of = domain::as_of("as_of", &req.as_of, today_in_china())?;
-        let (snapshot, _) = self.snapshot(&plan).await?;
+        let (snapshot, _) = self.snapshot_of_period(&plan, &req.period).await?;
         let lights = domain::lights(&snapshot, &req.period, as_of);
         let overdue = domain::overdue(&snapshot, as_of);
         self.store
@@ -787,14 +832,12 @@ impl ReportingService for Reporting {
     ) -> Result<Response<Aggregates>, Status> {
         let who = auth::caller(&request).cloned();
         let req = request.into_inner();
-        let plan = self
-            .scoped_plan(who.as_ref(), "parent", &req.parent, Access::Read)
-            .await?;
+        let plan = self.one_plan(who.as_ref(), &req.parent).await?;
         required_period("period", &req.period)?;
         let as_of = domain::as_of("as_of", &req.as_of, today_in_china())?;
         let group = AggregateGroup::try_from(req.group_by)
             .map_err(|_| ApiError::invalid("group_by", "unknown grouping"))?;
-        let (snapshot, _) = self.snapshot(&plan).await?;
+        let (snapshot, _) = self.snapshot_of_period(&plan, &req.period).await?;
         Ok(Response::new(Aggregates {
             rows: domain::aggregates(&snapshot, &req.period, group, as_of),
         }))
@@ -806,16 +849,14 @@ impl ReportingService for Reporting {
     ) -> Result<Response<Bulletin>, Status> {
         let who = auth::caller(&request).cloned();
         let req = request.into_inner();
-        let plan = self
-            .scoped_plan(who.as_ref(), "parent", &req.parent, Access::Read)
-            .await?;
+        let plan = self.one_plan(who.as_ref(), &req.parent).await?;
         required_period("period", &req.period)?;
         let as_of = domain::as_of("as_of", &req.as_of, today_in_china())?;
         let format = BulletinFormat::try_from(req.format)
             .ok()
             .filter(|f| *f != BulletinFormat::Unspecified)
             .ok_or_else(|| ApiError::invalid("format", "must be MARKDOWN, HTML or DOCX"))?;
-        let (snapshot, info) = self.snapshot(&plan).await?;
+        let (snapshot, info) = self.snapshot_of_period(&plan, &req.period).await?;
         let issuer = if info.issuer.is_empty() {
             "督查室".to_string()
         } else {

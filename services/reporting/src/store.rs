@@ -4,7 +4,11 @@ use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use duban_db::{api_error, idempotency};
-use duban_kit::{audit, list::Term, names};
+use duban_kit::{
+    audit,
+    list::{self, Term},
+    names,
+};
 use duban_proto::{
     ApiError,
     v1::{
@@ -669,11 +673,22 @@ impl Store {
                     q.push(" AND unit = ").push_bind(value);
                 }
                 "period" => {
+                    domain::check_period("filter", &value)?;
                     q.push(" AND period = ").push_bind(value);
                 }
-                "state" | "status" | "role" => {
-                    q.push(format!(" AND {} = ", term.field))
-                        .push_bind(value.to_ascii_lowercase());
+                "state" => {
+                    let state = list::one_of("filter", "state", &value, domain::STATES)?;
+                    q.push(" AND state = ")
+                        .push_bind(state.to_ascii_lowercase());
+                }
+                "status" => {
+                    let status = list::one_of("filter", "status", &value, domain::STATUSES)?;
+                    q.push(" AND status = ")
+                        .push_bind(status.to_ascii_lowercase());
+                }
+                "role" => {
+                    let role = list::one_of("filter", "role", &value, domain::ROLES)?;
+                    q.push(" AND role = ").push_bind(role.to_ascii_lowercase());
                 }
                 other => {
                     return Err(ApiError::invalid(
@@ -1082,15 +1097,16 @@ impl Store {
                     q.push(" AND assignment = ").push_bind(value);
                 }
                 "period" => {
+                    domain::check_period("filter", &value)?;
                     q.push(" AND period = ").push_bind(value);
                 }
                 "state" => {
-                    let state = value.to_ascii_lowercase();
-                    let state = state
-                        .strip_prefix("extension_")
-                        .unwrap_or(&state)
-                        .to_string();
-                    q.push(" AND state = ").push_bind(state);
+                    // EXTENSION_APPROVED as the API spells it, or APPROVED
+                    let upper = value.to_ascii_uppercase();
+                    let bare = upper.strip_prefix("EXTENSION_").unwrap_or(&upper);
+                    let state = list::one_of("filter", "state", bare, domain::EXTENSION_STATES)?;
+                    q.push(" AND state = ")
+                        .push_bind(state.to_ascii_lowercase());
                 }
                 other => {
                     return Err(ApiError::invalid(

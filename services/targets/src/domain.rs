@@ -1,5 +1,6 @@
 //! Rules of the targets service, free of I/O: what a valid plan, task and edit look like.
 
+use duban_kit::plans::LEVELS;
 use duban_proto::{
     ApiError, FieldViolation,
     v1::{
@@ -10,7 +11,6 @@ use duban_proto::{
 
 pub const MAX_TASKS_PER_PLAN: usize = 20_000;
 const MAX_TEXT_CHARS: usize = 20_000;
-pub const LEVELS: &[&str] = &["", "国家", "省", "市", "区", "县", "街道", "乡镇"];
 
 pub fn comparator_str(c: Comparator) -> Option<&'static str> {
     match c {
@@ -65,10 +65,10 @@ pub fn validate_create_plan(req: &CreatePlanRequest) -> Result<(), ApiError> {
                     "must be a year between 0 and 9999",
                 ));
             }
-            if !LEVELS.contains(&plan.level.as_str()) {
+            if !plan.level.is_empty() && !LEVELS.contains(&plan.level.as_str()) {
                 bad.push(FieldViolation::new(
                     "plan.level",
-                    format!("must be one of {}", LEVELS[1..].join(", ")),
+                    format!("must be one of {}", LEVELS.join(", ")),
                 ));
             }
         }

@@ -6,6 +6,7 @@ use duban_db::idempotency;
 use duban_kit::{
     auth::{self, Identity},
     list, names,
+    plans::LEVELS,
 };
 use duban_proto::v1::{
     CreateObservationRequest, CreatePlanRequest, GetIndicatorLineageRequest, GetPlanRequest,
@@ -81,10 +82,13 @@ const PLANS_PER_PAGE: i64 = 1000;
 
 impl Targets {
     /// Checks the caller's scope on plan `id`; nothing when the services run open.
+    /// NOT_FOUND for a plan that does not exist, whoever asks (an open deployment too: a list
+    /// under a missing parent is an error, not an empty page); else the caller's scope.
     async fn scope(&self, who: Option<&Identity>, id: i64, change: bool) -> Result<(), Status> {
+        let plan = self.store.get_plan(id).await?;
         match who {
             None => Ok(()),
-            Some(who) => check_plan(who, &self.store.get_plan(id).await?, change),
+            Some(who) => check_plan(who, &plan, change),
         }
     }
 
@@ -332,6 +336,9 @@ impl TargetsService for Targets {
         let who = auth::caller(&request).cloned();
         let req = request.into_inner();
         domain::validate_year("year", req.year)?;
+        if !req.level.is_empty() {
+            list::one_of("level", "level", &req.level, LEVELS)?;
+        }
         let mut indicators = self.store.weaker(req.year, &req.level).await?;
         // A pair shows both levels' targets, so the caller must be able to read both plans.
         let readable = self.readable(who.as_ref()).await?;

@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use duban_db::{api_error, idempotency};
 use duban_kit::{
     audit, calendar,
-    list::{Op, Term},
+    list::{self, Op, Term},
     names,
+    plans::LEVELS,
 };
 use duban_proto::{
     ApiError,
@@ -334,7 +335,8 @@ impl Store {
                     q.push(" AND p.year = ").push_bind(year);
                 }
                 "level" => {
-                    q.push(" AND p.level = ").push_bind(term.value.clone());
+                    let level = list::one_of("filter", "level", &term.value, LEVELS)?;
+                    q.push(" AND p.level = ").push_bind(level);
                 }
                 "source_document" => {
                     q.push(" AND p.source_document = ")
