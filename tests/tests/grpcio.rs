@@ -11,6 +11,7 @@ use std::{
 };
 
 use duban_cli::stack::Service;
+use duban_proto::v1::DeliveryState;
 use duban_testkit::TestSet;
 
 /// The client and its requirements, in the repository.
@@ -234,16 +235,16 @@ async fn the_scope_table_holds_for_every_rpc_role_and_government() {
     set.stop().await;
 }
 
-/// The shell commands of the README's security section that make the key and certificates:
-/// every `head`, `openssl` and `serial=` line of its `sh` block, continuation lines joined.
-fn readme_recipe() -> Vec<String> {
+/// The commands of the first `sh` block of the README's section whose title starts with
+/// `title`: continuation lines joined, blank and comment lines left out.
+fn readme_commands(title: &str) -> Vec<String> {
     let readme =
         std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
             .expect("the README");
     let section = readme
         .split("\n## ")
-        .find(|s| s.starts_with("Security"))
-        .expect("the README's security section");
+        .find(|s| s.starts_with(title))
+        .unwrap_or_else(|| panic!("the README's section {title}"));
     let block = section
         .split("```sh\n")
         .nth(1)
@@ -252,19 +253,138 @@ fn readme_recipe() -> Vec<String> {
     let mut commands = Vec::new();
     let mut current = String::new();
     for line in block.lines() {
+        if current.is_empty() && (line.trim().is_empty() || line.trim_start().starts_with('#')) {
+            continue;
+        }
         current.push_str(line.strip_suffix('\\').unwrap_or(line));
         if line.ends_with('\\') {
             continue;
         }
-        let command = std::mem::take(&mut current);
-        if ["head ", "openssl ", "serial="]
-            .iter()
-            .any(|start| command.starts_with(start))
-        {
-            commands.push(command);
-        }
+        commands.push(std::mem::take(&mut current));
     }
     commands
+}
+
+/// The shell commands of the README's security section that make the key and certificates:
+/// every `head`, `openssl` and `serial=` line of its `sh` block.
+fn readme_recipe() -> Vec<String> {
+    readme_commands("Security")
+        .into_iter()
+        .filter(|command| {
+            ["head ", "openssl ", "serial="]
+                .iter()
+                .any(|start| command.starts_with(start))
+        })
+        .collect()
+}
+
+/// The README's API tour, run as written: every command of its `sh` block, by bash, against a
+/// set holding what `duban up` makes of the seeds (the seeds ingested in its order, everything
+/// delivered). `grpcurl` is tests/grpcio/grpcurl.py, which takes the same arguments and learns
+/// every message from the services' reflection as grpcurl does. Each command must succeed and
+/// print something other than an empty message, so a README name that the seeds do not make
+/// (a NOT_FOUND, an empty list) fails here.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readmes_api_tour_runs_as_written() {
+    let commands = readme_commands("API tour");
+    assert!(
+        commands.len() >= 25,
+        "the README's tour lost its commands: {commands:?}"
+    );
+    let set = TestSet::start().await;
+    let mut seeds: Vec<PathBuf> = std::fs::read_dir(duban_testkit::seed(""))
+        .expect("seeds/")
+        .map(|e| e.expect("a seed").path())
+        .collect();
+    seeds.sort();
+    let mut documents = Vec::new();
+    for seed in &seeds {
+        let name = seed.file_name().unwrap().to_string_lossy().into_owned();
+        documents.push(set.ingest_seed(&name).await.name);
+    }
+    for document in &documents {
+        let doc = set.wait_delivered(document, Duration::from_secs(120)).await;
+        assert_eq!(
+            doc.delivery_state,
+            DeliveryState::Delivered as i32,
+            "{doc:?}"
+        );
+    }
+
+    let python = python();
+    let bin = std::env::temp_dir().join(format!("duban-tour-{}", std::process::id()));
+    std::fs::create_dir_all(&bin).expect("a folder for grpcurl");
+    let grpcurl = bin.join("grpcurl");
+    std::fs::write(
+        &grpcurl,
+        format!(
+            "#!/bin/sh\nexec '{}' '{}' \"$@\"\n",
+            python.interpreter.display(),
+            client_dir().join("grpcurl.py").display()
+        ),
+    )
+    .expect("writing grpcurl");
+    std::fs::set_permissions(
+        &grpcurl,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod grpcurl");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut failures = Vec::new();
+    for written in &commands {
+        // the README's ports, as duban up opens them, are this set's
+        let mut command = written.clone();
+        for (port, service) in [
+            (50051, Service::Ingest),
+            (50052, Service::Targets),
+            (50053, Service::Assignments),
+            (50054, Service::Reporting),
+        ] {
+            command = command.replace(
+                &format!("127.0.0.1:{port}"),
+                &set.stack.addr(service).to_string(),
+            );
+        }
+        let out = tokio::time::timeout(
+            Duration::from_secs(60),
+            tokio::process::Command::new("bash")
+                .args(["-c", &command])
+                .current_dir(&root)
+                .env("PATH", &path)
+                .kill_on_drop(true)
+                .output(),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("no answer within 60 s: {written}"))
+        .expect("bash");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // a stream the command ends with -max-time ends as grpcurl's do: DeadlineExceeded
+        let ended = written.contains("-max-time") && out.status.code() == Some(64 + 4);
+        let answered = !stdout.trim().is_empty() && stdout.trim() != "{}";
+        if !(out.status.success() || ended) || !answered {
+            failures.push(format!(
+                "{written}\n  exit {:?}; stdout: {}; stderr: {}",
+                out.status.code(),
+                duban_kit::text::clip(stdout.trim(), 300),
+                duban_kit::text::clip(stderr.trim(), 300)
+            ));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&bin);
+    assert!(
+        failures.is_empty(),
+        "{} of {} README commands failed:\n{}",
+        failures.len(),
+        commands.len(),
+        failures.join("\n")
+    );
+    set.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
