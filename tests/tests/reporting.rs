@@ -378,10 +378,15 @@ async fn two_quarters_of_seed_003_from_reports_to_the_bulletin() {
     );
     sign(&set, &d2.name).await;
     submit(&set, &d2.name, "2025-07-12").await;
+    assert_eq!(returned.return_reason, "数据口径不一致，请核实后重报");
     let d2 = accept(&set, &d2.name).await;
     assert_eq!(
         d2.submit_date, "2025-07-05",
         "the first submission counts for lateness"
+    );
+    assert_eq!(
+        d2.return_reason, "",
+        "the last review accepted it; the return stays in its version"
     );
     let versions = set
         .reporting

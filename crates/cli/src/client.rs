@@ -14,7 +14,10 @@ use tonic::{
 
 use duban_cli::security::{AuthedChannel, Bearer};
 
-use crate::{Format, output};
+use crate::{
+    Format,
+    output::{self, Cell},
+};
 
 /// Where the services are.
 #[derive(clap::Args, Clone, Debug)]
@@ -74,23 +77,18 @@ where
         .map_err(status_error)
 }
 
+/// As the API spells it (DECOMPOSITION, WORK_REPORT), like every enum the commands print.
 pub fn kind_label(kind: i32) -> &'static str {
-    match DocumentKind::try_from(kind).unwrap_or(DocumentKind::Unspecified) {
-        DocumentKind::Decomposition => "decomposition",
-        DocumentKind::WorkReport => "work_report",
-        DocumentKind::PlanExecution => "plan_execution",
-        DocumentKind::Other => "other",
-        DocumentKind::Unspecified => "unknown",
-    }
+    DocumentKind::try_from(kind)
+        .unwrap_or_default()
+        .as_str_name()
 }
 
+/// As the API spells it: PENDING, DELIVERED, FAILED.
 pub fn delivery_label(state: i32) -> &'static str {
-    match DeliveryState::try_from(state).unwrap_or(DeliveryState::Unspecified) {
-        DeliveryState::Pending => "pending",
-        DeliveryState::Delivered => "delivered",
-        DeliveryState::Failed => "failed",
-        DeliveryState::Unspecified => "unknown",
-    }
+    DeliveryState::try_from(state)
+        .unwrap_or_default()
+        .as_str_name()
 }
 
 pub async fn ingest(peers: &Peers, format: Format, files: &[PathBuf]) -> anyhow::Result<()> {
@@ -123,14 +121,14 @@ pub async fn ingest(peers: &Peers, format: Format, files: &[PathBuf]) -> anyhow:
         &rows,
         |d| {
             vec![
-                d.name.clone(),
-                d.filename.clone(),
-                kind_label(d.kind).to_string(),
-                d.title.clone(),
-                d.plan_count.to_string(),
-                d.item_count.to_string(),
-                d.target_count.to_string(),
-                delivery_label(d.delivery_state).to_string(),
+                Cell::from(d.name.clone()),
+                d.filename.clone().into(),
+                kind_label(d.kind).into(),
+                d.title.clone().into(),
+                d.plan_count.into(),
+                d.item_count.into(),
+                d.target_count.into(),
+                delivery_label(d.delivery_state).into(),
             ]
         },
     )
@@ -160,11 +158,11 @@ pub async fn plans(peers: &Peers, format: Format, filter: &str) -> anyhow::Resul
         &plans,
         |p| {
             vec![
-                p.name.clone(),
-                p.year.to_string(),
-                p.level.clone(),
-                p.task_count.to_string(),
-                p.title.clone(),
+                Cell::from(p.name.clone()),
+                p.year.into(),
+                p.level.clone().into(),
+                p.task_count.into(),
+                p.title.clone().into(),
             ]
         },
     )

@@ -27,6 +27,7 @@ pub async fn unit_tasks(
     format: Format,
     unit: &str,
     plan: Option<&str>,
+    as_of: &str,
 ) -> anyhow::Result<()> {
     let assignments = AssignmentsServiceClient::new(connect(&peers.assignments_url).await?);
     let mut targets = TargetsServiceClient::new(connect(&peers.targets_url).await?);
@@ -37,7 +38,7 @@ pub async fn unit_tasks(
         let request = ListLedgerRequest {
             unit: unit.to_string(),
             plan: plan.clone(),
-            as_of: String::new(),
+            as_of: as_of.to_string(),
             page_size: 1000,
             page_token,
         };

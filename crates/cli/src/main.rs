@@ -25,6 +25,9 @@ struct Cli {
     /// Log filter, e.g. "info" or "info,sqlx=warn".
     #[arg(long, env = "DUBAN_LOG", default_value = "info", global = true)]
     log: String,
+    /// Tables print every cell whole; without it, lines are cut to fit 120 columns.
+    #[arg(long, global = true)]
+    wide: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -113,6 +116,10 @@ enum Command {
         /// answers for or supports, with the next reporting due date.
         #[arg(long)]
         unit: Option<String>,
+        /// With --unit: the day the next due dates are counted from (YYYY-MM-DD, China
+        /// Standard Time); today when omitted.
+        #[arg(long, requires = "unit", default_value = "")]
+        as_of: String,
         /// AIP-160 filter, e.g. 'has_indicator=true AND text:"营商环境"'.
         #[arg(long, default_value = "")]
         filter: String,
@@ -123,7 +130,7 @@ enum Command {
         peers: client::Peers,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
-        /// A task ("plans/5/tasks/40") or an indicator ("plans/5/tasks/40/indicators/9").
+        /// A task ("plans/5/tasks/67") or an indicator ("plans/5/tasks/67/indicators/120").
         name: String,
     },
     /// A year's indicators against their stated outcomes: met, missed, unclear.
@@ -326,6 +333,7 @@ enum ExtractFormat {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    output::set_wide(cli.wide);
     let result = match cli.command {
         Command::Up(args) => {
             return duban_kit::app::run("duban", &cli.log, |shutdown| up::run(*args, shutdown))
@@ -354,14 +362,16 @@ async fn main() -> ExitCode {
             format,
             plan,
             unit: Some(unit),
+            as_of,
             ..
-        } => ledger::unit_tasks(&peers, format, &unit, plan.as_deref()).await,
+        } => ledger::unit_tasks(&peers, format, &unit, plan.as_deref(), &as_of).await,
         Command::Tasks {
             peers,
             format,
             plan,
             unit: None,
             filter,
+            ..
         } => client::tasks(&peers, format, plan.as_deref(), &filter).await,
         Command::Lineage {
             peers,
@@ -443,18 +453,17 @@ async fn health(addr: &str, service: &str) -> anyhow::Result<()> {
     let url = format!("http://{addr}");
     let status = tokio::time::timeout(
         std::time::Duration::from_secs(5),
-        duban_cli::stack::health(&url, service),
+        duban_cli::stack::health_check(&url, service, None),
     )
     .await
-    .ok()
-    .flatten();
+    .unwrap_or_else(|_| Err("no answer within 5 s".to_string()));
     match status {
-        Some(ServingStatus::Serving) => {
+        Ok(ServingStatus::Serving) => {
             println!("SERVING");
             Ok(())
         }
-        Some(other) => anyhow::bail!("{addr}: {}", other.as_str_name()),
-        None => anyhow::bail!("{addr}: no answer"),
+        Ok(other) => anyhow::bail!("{addr}: {}", other.as_str_name()),
+        Err(why) => anyhow::bail!("{addr}: {why}"),
     }
 }
 
@@ -471,7 +480,7 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
             let (token, claims) = key.issue(&unit, role, &government, ttl)?;
             println!("{token}");
             eprintln!(
-                "token id {} for {} ({role}{}), expires at Unix time {}",
+                "token id {} for {} ({role}{}), expires {}",
                 claims.jti,
                 claims.sub,
                 if government.is_empty() {
@@ -479,7 +488,7 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
                 } else {
                     format!(", {government}")
                 },
-                claims.exp
+                duban_kit::calendar::china_time(claims.exp)
             );
             Ok(())
         }

@@ -355,16 +355,32 @@ pub async fn health_over(
     service: &str,
     tls: Option<ClientTlsConfig>,
 ) -> Option<ServingStatus> {
-    let mut endpoint = Endpoint::from_shared(url.to_string()).ok()?;
+    health_check(url, service, tls).await.ok()
+}
+
+/// The health of `service` at `url`, or why there is none: no connection, or the server's
+/// refusal (NOT_FOUND for a service it does not serve).
+pub async fn health_check(
+    url: &str,
+    service: &str,
+    tls: Option<ClientTlsConfig>,
+) -> Result<ServingStatus, String> {
+    let mut endpoint = Endpoint::from_shared(url.to_string()).map_err(|e| e.to_string())?;
     if let Some(tls) = tls {
-        endpoint = endpoint.tls_config(tls).ok()?;
+        endpoint = endpoint.tls_config(tls).map_err(|e| e.to_string())?;
     }
-    let channel = endpoint.connect().await.ok()?;
+    let channel = endpoint
+        .connect()
+        .await
+        .map_err(|e| format!("no answer ({e})"))?;
     let response = HealthClient::new(channel)
         .check(HealthCheckRequest {
             service: service.to_string(),
         })
         .await
-        .ok()?;
-    ServingStatus::try_from(response.into_inner().status).ok()
+        .map_err(|status| match status.code() {
+            tonic::Code::NotFound => format!("the server does not serve {service:?}"),
+            code => format!("{code:?}: {}", status.message()),
+        })?;
+    ServingStatus::try_from(response.into_inner().status).map_err(|e| e.to_string())
 }

@@ -7,14 +7,14 @@ use clap::{Subcommand, ValueEnum};
 use duban_proto::v1::{
     AcceptReportRequest, Actor, BulletinFormat, CreateReportRequest, GetBulletinRequest, Light,
     ListLightsRequest, ListOverdueItemsRequest, ProgressStatus, Report, ReportState,
-    ReturnReportRequest, SignReportRequest, SubmitReportRequest,
+    ReturnReportRequest, SignReportRequest, SubmitReportRequest, UpdateReportRequest,
     reporting_service_client::ReportingServiceClient,
 };
 
 use crate::{
     Format,
     client::{all_pages, status_error},
-    output,
+    output::{self, Cell},
 };
 
 /// Where the reporting service is.
@@ -36,7 +36,9 @@ async fn client(
     ))
 }
 
+/// As the API spells ProgressStatus; any letter case.
 #[derive(Clone, Copy, Debug, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
     NotStarted,
     OnPace,
@@ -75,7 +77,8 @@ pub enum ReportCommand {
         /// 2025Q2, 2025M07, 2025H1.
         #[arg(long)]
         period: String,
-        #[arg(long, value_enum)]
+        /// How the work stands.
+        #[arg(long, value_enum, ignore_case = true)]
         status: Option<Status>,
         /// 进展情况
         #[arg(long, default_value = "")]
@@ -86,45 +89,84 @@ pub enum ReportCommand {
         /// 下一步措施
         #[arg(long, default_value = "")]
         next_steps: String,
+        /// Per cent of the work done, 0-100.
         #[arg(long, default_value_t = 0)]
         percent: u32,
+        /// Who wrote the draft, e.g. 王芳.
         #[arg(long, default_value = "")]
         drafter: String,
         /// Makes a retry safe: the same id returns the first result.
         #[arg(long, default_value = "")]
         request_id: String,
     },
+    /// Change a draft or a returned report: only the fields given are replaced. A returned
+    /// report is then signed and submitted again.
+    Edit {
+        /// "reports/7" or 7.
+        report: String,
+        /// How the work stands.
+        #[arg(long, value_enum, ignore_case = true)]
+        status: Option<Status>,
+        /// 进展情况
+        #[arg(long)]
+        progress: Option<String>,
+        /// 存在问题
+        #[arg(long)]
+        problems: Option<String>,
+        /// 下一步措施
+        #[arg(long)]
+        next_steps: Option<String>,
+        /// Per cent of the work done, 0-100.
+        #[arg(long)]
+        percent: Option<u32>,
+        /// Who wrote this version, e.g. 王芳.
+        #[arg(long)]
+        drafter: Option<String>,
+        /// Makes a retry safe: the same id returns the first result.
+        #[arg(long, default_value = "")]
+        request_id: String,
+    },
     /// The unit head's sign-off.
     Sign {
+        /// "reports/7" or 7.
         report: String,
+        /// The person signing: the unit's principal leader, e.g. 张明.
         #[arg(long)]
-        name: String,
+        signer: String,
         /// The signer's position, e.g. 局长.
         #[arg(long)]
         role: String,
+        /// Makes a retry safe: the same id returns the first result.
         #[arg(long, default_value = "")]
         request_id: String,
     },
     /// Hand a signed report in.
     Submit {
+        /// "reports/7" or 7.
         report: String,
+        /// The person handing it in, e.g. 王芳.
         #[arg(long)]
-        name: String,
+        submitter: String,
         /// YYYY-MM-DD the report was handed in; today when omitted.
         #[arg(long, default_value = "")]
         as_of: String,
+        /// Makes a retry safe: the same id returns the first result.
         #[arg(long, default_value = "")]
         request_id: String,
     },
     /// The supervision office accepts a report or returns it with a reason.
     Review {
+        /// "reports/7" or 7.
         report: String,
         #[arg(long, value_enum)]
         verdict: Verdict,
+        /// The person reviewing for the office, e.g. 李华.
         #[arg(long)]
-        name: String,
+        reviewer: String,
+        /// Why it is returned (required to return).
         #[arg(long, default_value = "")]
         reason: String,
+        /// Makes a retry safe: the same id returns the first result.
         #[arg(long, default_value = "")]
         request_id: String,
     },
@@ -138,27 +180,18 @@ fn named(collection: &str, raw: &str) -> String {
     }
 }
 
+/// Enum values are printed as the API spells them (SUBMITTED, ON_PACE, GREEN), which is also
+/// what `--status` and the filters take.
 fn state_label(state: i32) -> &'static str {
-    match ReportState::try_from(state).unwrap_or_default() {
-        ReportState::Draft => "draft",
-        ReportState::Signed => "signed",
-        ReportState::Submitted => "submitted",
-        ReportState::Accepted => "accepted",
-        ReportState::Returned => "returned",
-        ReportState::Unspecified => "unknown",
-    }
+    ReportState::try_from(state)
+        .unwrap_or_default()
+        .as_str_name()
 }
 
 fn status_label(status: i32) -> &'static str {
-    match ProgressStatus::try_from(status).unwrap_or_default() {
-        ProgressStatus::NotStarted => "not_started",
-        ProgressStatus::OnPace => "on_pace",
-        ProgressStatus::Ahead => "ahead",
-        ProgressStatus::Behind => "behind",
-        ProgressStatus::Completed => "completed",
-        ProgressStatus::Blocked => "blocked",
-        ProgressStatus::Unspecified => "unknown",
-    }
+    ProgressStatus::try_from(status)
+        .unwrap_or_default()
+        .as_str_name()
 }
 
 fn print_report(format: Format, report: Report) -> anyhow::Result<()> {
@@ -176,13 +209,13 @@ fn print_report(format: Format, report: Report) -> anyhow::Result<()> {
         &[report],
         |r| {
             vec![
-                r.name.clone(),
-                r.assignment.clone(),
-                r.period.clone(),
-                state_label(r.state).to_string(),
-                status_label(r.status).to_string(),
-                r.unit_display_name.clone(),
-                r.version.to_string(),
+                Cell::from(r.name.clone()),
+                r.assignment.clone().into(),
+                r.period.clone().into(),
+                state_label(r.state).into(),
+                status_label(r.status).into(),
+                r.unit_display_name.clone().into(),
+                r.version.into(),
             ]
         },
     )
@@ -222,28 +255,75 @@ pub async fn report(peer: &Peer, format: Format, command: ReportCommand) -> anyh
             })
             .await
         }
+        ReportCommand::Edit {
+            report,
+            status,
+            progress,
+            problems,
+            next_steps,
+            percent,
+            drafter,
+            request_id,
+        } => {
+            let mut paths = Vec::new();
+            let mut changed = Report {
+                name: named("reports", &report),
+                ..Default::default()
+            };
+            if let Some(status) = status {
+                changed.status = ProgressStatus::from(status) as i32;
+                paths.push("status");
+            }
+            for (path, value, field) in [
+                ("progress", progress, &mut changed.progress),
+                ("problems", problems, &mut changed.problems),
+                ("next_steps", next_steps, &mut changed.next_steps),
+                ("drafter", drafter, &mut changed.drafter),
+            ] {
+                if let Some(value) = value {
+                    *field = value;
+                    paths.push(path);
+                }
+            }
+            if let Some(percent) = percent {
+                changed.percent_complete = percent;
+                paths.push("percent_complete");
+            }
+            anyhow::ensure!(
+                !paths.is_empty(),
+                "name what changes: --status, --progress, --problems, --next-steps, --percent or --drafter"
+            );
+            c.update_report(UpdateReportRequest {
+                report: Some(changed),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: paths.into_iter().map(String::from).collect(),
+                }),
+                request_id,
+            })
+            .await
+        }
         ReportCommand::Sign {
             report,
-            name,
+            signer,
             role,
             request_id,
         } => {
             c.sign_report(SignReportRequest {
                 name: named("reports", &report),
-                signer: actor(name, role),
+                signer: actor(signer, role),
                 request_id,
             })
             .await
         }
         ReportCommand::Submit {
             report,
-            name,
+            submitter,
             as_of,
             request_id,
         } => {
             c.submit_report(SubmitReportRequest {
                 name: named("reports", &report),
-                submitter: actor(name, String::new()),
+                submitter: actor(submitter, String::new()),
                 as_of,
                 request_id,
             })
@@ -252,13 +332,13 @@ pub async fn report(peer: &Peer, format: Format, command: ReportCommand) -> anyh
         ReportCommand::Review {
             report,
             verdict: Verdict::Accept,
-            name,
+            reviewer,
             request_id,
             ..
         } => {
             c.accept_report(AcceptReportRequest {
                 name: named("reports", &report),
-                reviewer: actor(name, String::new()),
+                reviewer: actor(reviewer, String::new()),
                 request_id,
             })
             .await
@@ -266,13 +346,13 @@ pub async fn report(peer: &Peer, format: Format, command: ReportCommand) -> anyh
         ReportCommand::Review {
             report,
             verdict: Verdict::Return,
-            name,
+            reviewer,
             reason,
             request_id,
         } => {
             c.return_report(ReturnReportRequest {
                 name: named("reports", &report),
-                reviewer: actor(name, String::new()),
+                reviewer: actor(reviewer, String::new()),
                 reason,
                 request_id,
             })
@@ -321,26 +401,20 @@ pub async fn overdue(
         &items,
         |o| {
             vec![
-                o.unit_display_name.clone(),
-                o.period.clone(),
-                o.due_date.clone(),
-                o.overdue_since.clone(),
-                o.days_overdue.to_string(),
-                o.task.clone(),
-                o.assignment.clone(),
+                Cell::from(o.unit_display_name.clone()),
+                o.period.clone().into(),
+                o.due_date.clone().into(),
+                o.overdue_since.clone().into(),
+                o.days_overdue.into(),
+                o.task.clone().into(),
+                o.assignment.clone().into(),
             ]
         },
     )
 }
 
 fn light_label(light: i32) -> &'static str {
-    match Light::try_from(light).unwrap_or_default() {
-        Light::None => "none",
-        Light::Green => "green",
-        Light::Yellow => "yellow",
-        Light::Red => "red",
-        Light::Unspecified => "unknown",
-    }
+    Light::try_from(light).unwrap_or_default().as_str_name()
 }
 
 pub async fn lights(

@@ -12,6 +12,19 @@ pub fn today_in_china() -> NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }
 
+/// A Unix time as people in China read it: "2026-12-06 18:30 (UTC+8)".
+pub fn china_time(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0).map_or_else(
+        || format!("Unix time {unix}"),
+        |t| {
+            format!(
+                "{} (UTC+8)",
+                (t + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M")
+            )
+        },
+    )
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Frequency {
     Monthly,
@@ -263,6 +276,12 @@ pub fn due(deadline: &str, year: i32) -> Due {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unix_times_read_in_china() {
+        // 2026-12-06T10:30:00Z
+        assert_eq!(china_time(1_796_553_000), "2026-12-06 18:30 (UTC+8)");
+    }
 
     #[test]
     fn deadlines_as_written_mean_dates() {

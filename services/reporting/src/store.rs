@@ -579,19 +579,19 @@ impl Store {
         {
             return Ok(Some(first));
         }
-        let reported: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT FROM reports WHERE assignment = $1 AND period = $2)",
-        )
-        .bind(&report.assignment)
-        .bind(&report.period)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(api_error)?;
-        if reported {
+        let existing: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM reports WHERE assignment = $1 AND period = $2")
+                .bind(&report.assignment)
+                .bind(&report.period)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(api_error)?;
+        if let Some(id) = existing {
             return Err(ApiError::AlreadyExists {
                 resource: format!("{} {}", report.assignment, report.period),
                 message: format!(
-                    "{} already has a report for {}; update that report instead",
+                    "{} already has a report for {}: reports/{id}; change that one with \
+                     UpdateReport (duban report edit reports/{id})",
                     report.assignment, report.period
                 ),
             });
@@ -780,6 +780,8 @@ impl Store {
             }
             Change::Accept { reviewer } => {
                 report.reviewer = Some((*reviewer).clone());
+                // the last review accepted it: an earlier return's reason stays in its versions
+                report.return_reason.clear();
             }
             Change::Return {
                 reviewer,
