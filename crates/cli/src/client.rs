@@ -22,44 +22,68 @@ use crate::{
 /// Where the services are.
 #[derive(clap::Args, Clone, Debug)]
 pub struct Peers {
+    /// Where the ingest service is found.
     #[arg(
         long,
         env = "DUBAN_INGEST_URL",
         default_value = "http://127.0.0.1:50051"
     )]
     pub ingest_url: String,
+    /// Where the targets service is found.
     #[arg(
         long,
         env = "DUBAN_TARGETS_URL",
         default_value = "http://127.0.0.1:50052"
     )]
     pub targets_url: String,
+    /// Where the assignments service is found.
     #[arg(
         long,
         env = "DUBAN_ASSIGNMENTS_URL",
         default_value = "http://127.0.0.1:50053"
     )]
     pub assignments_url: String,
+    #[command(flatten)]
+    pub auth: ClientAuth,
 }
 
-/// A channel for the client commands: it carries the bearer token in `DUBAN_TOKEN` (when set)
-/// and, for https URLs, trusts the CA in `DUBAN_TLS_CA`.
-pub async fn connect(url: &str) -> anyhow::Result<AuthedChannel> {
+/// How a client command authenticates.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct ClientAuth {
+    /// Bearer token (`duban token issue`).
+    #[arg(long, env = "DUBAN_TOKEN", default_value = "", hide_env_values = true)]
+    pub token: String,
+    /// CA that signed the services' certificates, for https URLs.
+    #[arg(long, env = "DUBAN_TLS_CA")]
+    pub tls_ca: Option<PathBuf>,
+}
+
+impl ClientAuth {
+    pub fn tls(&self) -> anyhow::Result<Option<ClientTlsConfig>> {
+        self.tls_ca
+            .as_ref()
+            .map(|ca| {
+                let pem = std::fs::read(ca)
+                    .map_err(|e| anyhow::anyhow!("TLS CA {}: {e}", ca.display()))?;
+                Ok(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)))
+            })
+            .transpose()
+    }
+}
+
+/// A channel for the client commands: it carries the bearer token (when set) and, for https
+/// URLs, trusts the CA.
+pub async fn connect(url: &str, auth: &ClientAuth) -> anyhow::Result<AuthedChannel> {
     let mut endpoint = Channel::from_shared(url.to_string())
         .map_err(|e| anyhow::anyhow!("invalid URL {url:?}: {e}"))?;
-    if let Some(ca) = std::env::var_os("DUBAN_TLS_CA") {
-        let pem = std::fs::read(&ca).map_err(|e| {
-            anyhow::anyhow!("DUBAN_TLS_CA {}: {e}", std::path::Path::new(&ca).display())
-        })?;
-        endpoint = endpoint
-            .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)))?;
+    if let Some(tls) = auth.tls()? {
+        endpoint = endpoint.tls_config(tls)?;
     }
     let channel = endpoint
         .connect()
         .await
         .map_err(|e| anyhow::anyhow!("cannot reach {url}: {e} (is `duban up` running?)"))?;
-    let token = std::env::var("DUBAN_TOKEN").unwrap_or_default();
-    Ok(InterceptedService::new(channel, Bearer(token)))
+    Ok(InterceptedService::new(channel, Bearer(auth.token.clone())))
 }
 
 pub fn status_error(status: Status) -> anyhow::Error {
@@ -92,7 +116,7 @@ pub fn delivery_label(state: i32) -> &'static str {
 }
 
 pub async fn ingest(peers: &Peers, format: Format, files: &[PathBuf]) -> anyhow::Result<()> {
-    let mut client = IngestServiceClient::new(connect(&peers.ingest_url).await?)
+    let mut client = IngestServiceClient::new(connect(&peers.ingest_url, &peers.auth).await?)
         .max_encoding_message_size(duban_kit::server::MAX_MESSAGE_BYTES);
     let mut rows = Vec::new();
     for file in files {
@@ -135,7 +159,7 @@ pub async fn ingest(peers: &Peers, format: Format, files: &[PathBuf]) -> anyhow:
 }
 
 pub async fn plans(peers: &Peers, format: Format, filter: &str) -> anyhow::Result<()> {
-    let client = TargetsServiceClient::new(connect(&peers.targets_url).await?);
+    let client = TargetsServiceClient::new(connect(&peers.targets_url, &peers.auth).await?);
     let plans = all_pages(|page_token| {
         let mut client = client.clone();
         let filter = filter.to_string();
@@ -174,7 +198,7 @@ pub async fn tasks(
     plan: Option<&str>,
     filter: &str,
 ) -> anyhow::Result<()> {
-    let client = TargetsServiceClient::new(connect(&peers.targets_url).await?);
+    let client = TargetsServiceClient::new(connect(&peers.targets_url, &peers.auth).await?);
     let parent = match plan {
         None => "plans/-".to_string(),
         Some(p) if p.starts_with("plans/") => p.to_string(),

@@ -28,7 +28,7 @@ fn value(q: Option<&Quantity>) -> String {
 }
 
 pub async fn lineage(peers: &Peers, format: Format, name: &str) -> anyhow::Result<()> {
-    let mut client = TargetsServiceClient::new(connect(&peers.targets_url).await?);
+    let mut client = TargetsServiceClient::new(connect(&peers.targets_url, &peers.auth).await?);
     let lineage = client
         .get_indicator_lineage(GetIndicatorLineageRequest {
             name: name.to_string(),
@@ -74,7 +74,7 @@ fn verdict_label(v: i32) -> &'static str {
 }
 
 pub async fn scorecard(peers: &Peers, format: Format, year: i32) -> anyhow::Result<()> {
-    let mut client = TargetsServiceClient::new(connect(&peers.targets_url).await?);
+    let mut client = TargetsServiceClient::new(connect(&peers.targets_url, &peers.auth).await?);
     let card = client
         .get_scorecard(GetScorecardRequest { year })
         .await

@@ -29,8 +29,9 @@ pub async fn unit_tasks(
     plan: Option<&str>,
     as_of: &str,
 ) -> anyhow::Result<()> {
-    let assignments = AssignmentsServiceClient::new(connect(&peers.assignments_url).await?);
-    let mut targets = TargetsServiceClient::new(connect(&peers.targets_url).await?);
+    let assignments =
+        AssignmentsServiceClient::new(connect(&peers.assignments_url, &peers.auth).await?);
+    let mut targets = TargetsServiceClient::new(connect(&peers.targets_url, &peers.auth).await?);
     let plan = plan.map(plan_name).unwrap_or_default();
     let mut resolved = None;
     let entries = all_pages(|page_token| {
@@ -111,7 +112,7 @@ fn plan_name(plan: &str) -> String {
 }
 
 pub async fn units(peers: &Peers, format: Format, provisional: bool) -> anyhow::Result<()> {
-    let client = AssignmentsServiceClient::new(connect(&peers.assignments_url).await?);
+    let client = AssignmentsServiceClient::new(connect(&peers.assignments_url, &peers.auth).await?);
     let filter = if provisional { "provisional=true" } else { "" }.to_string();
     let units = all_pages(|page_token| {
         let mut client = client.clone();
@@ -184,7 +185,8 @@ pub async fn merge(
     source: &str,
     target: &str,
 ) -> anyhow::Result<()> {
-    let mut client = AssignmentsServiceClient::new(connect(&peers.assignments_url).await?);
+    let mut client =
+        AssignmentsServiceClient::new(connect(&peers.assignments_url, &peers.auth).await?);
     let source = unit_name(&mut client, source).await?;
     let target = unit_name(&mut client, target).await?;
     let unit = client

@@ -6,6 +6,7 @@ mod db;
 mod indicators;
 mod ledger;
 mod output;
+mod reference;
 mod summary;
 mod supervise;
 mod up;
@@ -42,6 +43,13 @@ pub enum Format {
 }
 
 #[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the configuration reference (every variable, its flags, default and meaning) as
+    /// the Markdown table of docs/operations.md.
+    Reference,
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Run the four services locally (starting a private Postgres if needed) and ingest seeds/.
     Up(Box<up::Args>),
@@ -62,6 +70,11 @@ enum Command {
     },
     /// Measure speed against baselines run the same way in the same run.
     Bench(bench::Args),
+    /// The configuration every binary reads.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Manage the private PostgreSQL used by `up` and the tests.
     Db {
         #[command(subcommand)]
@@ -251,7 +264,7 @@ enum TokenCommand {
         #[arg(long, default_value = "")]
         reason: String,
         #[command(flatten)]
-        client: ClientAuth,
+        client: client::ClientAuth,
         #[arg(
             long,
             env = "DUBAN_ASSIGNMENTS_URL",
@@ -266,7 +279,7 @@ enum AuditCommand {
     /// Fetch every service's audit trail and recompute its hash chain; exit 1 on any break.
     Verify {
         #[command(flatten)]
-        client: ClientAuth,
+        client: client::ClientAuth,
         /// The services to check (repeat); the four local defaults when omitted.
         #[arg(long = "url")]
         urls: Vec<String>,
@@ -277,31 +290,6 @@ enum AuditCommand {
         #[arg(long, value_name = "FILE")]
         heads: Option<PathBuf>,
     },
-}
-
-/// How a client command authenticates.
-#[derive(clap::Args)]
-struct ClientAuth {
-    /// Bearer token (`duban token issue`).
-    #[arg(long, env = "DUBAN_TOKEN", default_value = "", hide_env_values = true)]
-    token: String,
-    /// CA that signed the services' certificates, for https URLs.
-    #[arg(long, env = "DUBAN_TLS_CA")]
-    tls_ca: Option<PathBuf>,
-}
-
-impl ClientAuth {
-    fn tls(&self) -> anyhow::Result<Option<tonic::transport::ClientTlsConfig>> {
-        self.tls_ca
-            .as_ref()
-            .map(|ca| {
-                let pem = std::fs::read(ca)
-                    .map_err(|e| anyhow::anyhow!("TLS CA {}: {e}", ca.display()))?;
-                Ok(tonic::transport::ClientTlsConfig::new()
-                    .ca_certificate(tonic::transport::Certificate::from_pem(pem)))
-            })
-            .transpose()
-    }
 }
 
 fn parse_ttl(text: &str) -> Result<Duration, String> {
@@ -344,6 +332,12 @@ async fn main() -> ExitCode {
         }
         Command::Health { addr, service } => health(&addr, &service).await,
         Command::Db { command } => db::run(command).await,
+        Command::Config {
+            command: ConfigCommand::Reference,
+        } => {
+            print!("{}", reference::markdown());
+            Ok(())
+        }
         Command::Bench(args) => bench::run(args).await,
         Command::Extract { format, files } => extract(format, &files),
         Command::Ingest {
@@ -518,7 +512,7 @@ async fn token(command: TokenCommand) -> anyhow::Result<()> {
 }
 
 async fn audit_verify(
-    client: &ClientAuth,
+    client: &client::ClientAuth,
     urls: Vec<String>,
     heads_file: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {

@@ -63,7 +63,7 @@ pub async fn run(peers: &Peers, wait: Duration) -> anyhow::Result<()> {
 
 /// Every document, once none is pending or `wait` has passed.
 pub async fn settled(peers: &Peers, wait: Duration) -> anyhow::Result<Vec<Document>> {
-    let ingest = IngestServiceClient::new(connect(&peers.ingest_url).await?);
+    let ingest = IngestServiceClient::new(connect(&peers.ingest_url, &peers.auth).await?);
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let documents = all_pages(|page_token| {
@@ -93,8 +93,9 @@ pub async fn settled(peers: &Peers, wait: Duration) -> anyhow::Result<Vec<Docume
 
 /// Counts what the targets and assignments services hold.
 pub async fn count(peers: &Peers, documents: usize) -> anyhow::Result<Summary> {
-    let targets = TargetsServiceClient::new(connect(&peers.targets_url).await?);
-    let assignments = AssignmentsServiceClient::new(connect(&peers.assignments_url).await?);
+    let targets = TargetsServiceClient::new(connect(&peers.targets_url, &peers.auth).await?);
+    let assignments =
+        AssignmentsServiceClient::new(connect(&peers.assignments_url, &peers.auth).await?);
     let plans = all_pages(|page_token| {
         let mut c = targets.clone();
         async move {

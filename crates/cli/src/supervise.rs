@@ -20,19 +20,22 @@ use crate::{
 /// Where the reporting service is.
 #[derive(clap::Args, Clone, Debug)]
 pub struct Peer {
+    /// Where the reporting service is found.
     #[arg(
         long,
         env = "DUBAN_REPORTING_URL",
         default_value = "http://127.0.0.1:50054"
     )]
     pub reporting_url: String,
+    #[command(flatten)]
+    pub auth: crate::client::ClientAuth,
 }
 
 async fn client(
     peer: &Peer,
 ) -> anyhow::Result<ReportingServiceClient<duban_cli::security::AuthedChannel>> {
     Ok(ReportingServiceClient::new(
-        crate::client::connect(&peer.reporting_url).await?,
+        crate::client::connect(&peer.reporting_url, &peer.auth).await?,
     ))
 }
 

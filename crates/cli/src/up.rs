@@ -174,6 +174,7 @@ async fn serve(stack: &Stack, args: &Args, shutdown: &CancellationToken) -> anyh
         ingest_url: stack.url(Service::Ingest),
         targets_url: stack.url(Service::Targets),
         assignments_url: stack.url(Service::Assignments),
+        auth: Default::default(),
     };
     let documents = summary::settled(&peers, Duration::ZERO).await?;
     println!();

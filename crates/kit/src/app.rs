@@ -2,7 +2,46 @@
 
 use std::{future::Future, process::ExitCode};
 
+use clap::{CommandFactory, FromArgMatches};
 use tokio_util::sync::CancellationToken;
+
+/// The command line every service binary shares: its configuration (`C`), the log filter, and
+/// `serve` (the default) or `migrate`. `duban config reference` reads the same definition.
+#[derive(clap::Parser)]
+#[command(version)]
+pub struct ServiceCli<C: clap::Args> {
+    #[command(flatten)]
+    pub config: C,
+    /// Log filter, e.g. "info" or "info,sqlx=warn".
+    #[arg(long, env = "DUBAN_LOG", default_value = "info", global = true)]
+    pub log: String,
+    #[command(subcommand)]
+    pub command: Option<ServiceCommand>,
+}
+
+#[derive(clap::Subcommand)]
+pub enum ServiceCommand {
+    /// Serve the gRPC API (the default).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+}
+
+impl<C: clap::Args> ServiceCli<C> {
+    /// The binary `name`'s command line.
+    pub fn command_for(name: &'static str, about: &'static str) -> clap::Command {
+        <Self as CommandFactory>::command()
+            .name(name)
+            .bin_name(name)
+            .about(about)
+    }
+
+    /// Parses the process's arguments, or exits with clap's message.
+    pub fn parse_for(name: &'static str, about: &'static str) -> Self {
+        let matches = Self::command_for(name, about).get_matches();
+        Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+}
 
 /// Runs `body` with a token that SIGTERM or SIGINT cancels; errors are logged and turn into a
 /// non-zero exit code.

@@ -32,6 +32,12 @@ static SPEC: Spec = Spec {
     keeps_revocations: true,
 };
 
+/// The binary's name, as its command line, logs and metrics give it.
+pub const NAME: &str = "duban-assignments";
+/// What `duban-assignments --help` says it is.
+pub const ABOUT: &str =
+    "duban assignments service: the unit registry and the responsibility ledger.";
+
 #[derive(clap::Args, Clone, Debug)]
 pub struct Config {
     /// Postgres connection URL (shared by all services; each keeps its own schema).

@@ -32,6 +32,11 @@ static SPEC: Spec = Spec {
     keeps_revocations: false,
 };
 
+/// The binary's name, as its command line, logs and metrics give it.
+pub const NAME: &str = "duban-ingest";
+/// What `duban-ingest --help` says it is.
+pub const ABOUT: &str = "duban ingest service: reads documents and hands on what they say.";
+
 #[derive(clap::Args, Clone, Debug)]
 pub struct Config {
     /// Postgres connection URL (shared by all services; each keeps its own schema).

@@ -32,6 +32,11 @@ static SPEC: Spec = Spec {
     keeps_revocations: false,
 };
 
+/// The binary's name, as its command line, logs and metrics give it.
+pub const NAME: &str = "duban-reporting";
+/// What `duban-reporting --help` says it is.
+pub const ABOUT: &str = "duban reporting service: progress reports and supervision.";
+
 #[derive(clap::Args, Clone, Debug)]
 pub struct Config {
     /// Postgres connection URL (shared by all services; each keeps its own schema).

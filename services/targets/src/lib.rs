@@ -30,6 +30,11 @@ static SPEC: Spec = Spec {
 /// Tasks cached per replica unless configured otherwise (some tens of MB at province scale).
 pub const DEFAULT_TASK_CACHE: usize = 50_000;
 
+/// The binary's name, as its command line, logs and metrics give it.
+pub const NAME: &str = "duban-targets";
+/// What `duban-targets --help` says it is.
+pub const ABOUT: &str = "duban targets service: plans, tasks and indicators.";
+
 #[derive(clap::Args, Clone, Debug)]
 pub struct Config {
     /// Postgres connection URL (shared by all services; each keeps its own schema).

@@ -1,36 +1,15 @@
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use duban_targets::{Application, Config};
-
-/// duban targets service: plans, tasks and indicators.
-#[derive(Parser)]
-#[command(name = "duban-targets", version)]
-struct Cli {
-    #[command(flatten)]
-    config: Config,
-    /// Log filter, e.g. "info" or "info,sqlx=warn".
-    #[arg(long, env = "DUBAN_LOG", default_value = "info", global = true)]
-    log: String,
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Serve the gRPC API (the default).
-    Serve,
-    /// Apply the database migrations and exit.
-    Migrate,
-}
+use duban_kit::app::{ServiceCli, ServiceCommand};
+use duban_targets::{ABOUT, Application, Config, NAME};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    duban_kit::app::run("duban-targets", &cli.log, |shutdown| async move {
+    let cli = ServiceCli::<Config>::parse_for(NAME, ABOUT);
+    duban_kit::app::run(NAME, &cli.log, |shutdown| async move {
         match cli.command {
-            Some(Command::Migrate) => Application::migrate(&cli.config).await,
-            Some(Command::Serve) | None => {
+            Some(ServiceCommand::Migrate) => Application::migrate(&cli.config).await,
+            Some(ServiceCommand::Serve) | None => {
                 Application::build(cli.config).await?.run(shutdown).await
             }
         }
