@@ -516,6 +516,12 @@ def every_rpc(args, pb, checks):
             assignments.MergeUnits,
             assignments_pb2.MergeUnitsRequest(source=spare.assignments[0].unit, target=lead.unit, request_id="py-merge-1"),
         )
+        accepted(
+            "UnmergeUnit",
+            assignments.UnmergeUnit,
+            assignments_pb2.UnmergeUnitRequest(name=spare.assignments[0].unit, request_id="py-unmerge-1"),
+        )
+    refused("UnmergeUnit of a unit never merged", assignments.UnmergeUnit, assignments_pb2.UnmergeUnitRequest(name=lead.unit), grpc.StatusCode.FAILED_PRECONDITION, ["ErrorInfo"])
     refused("MergeUnits of a unit into itself", assignments.MergeUnits, assignments_pb2.MergeUnitsRequest(source=lead.unit, target=lead.unit), INVALID, ["BadRequest"])
 
     # reporting

@@ -376,10 +376,11 @@ def scope_table(args, pb, checks, services):
             lambda: security_pb2.ListAuditEventsRequest(page_size=1000),
             lambda response: any(e.actor.endswith("@武昌区") for e in response.events),
         )
-    # The own admin merges 区统计局 into 区发改局 after every other caller was refused.
+    # The own admin merges 区统计局 into 区发改局 after every other caller was refused (two
+    # reviewed units, so the request says so).
     rows["MergeUnits"] = (
         assignments.MergeUnits,
-        lambda: assignments_pb2.MergeUnitsRequest(source=merged.unit, target=lead.unit),
+        lambda: assignments_pb2.MergeUnitsRequest(source=merged.unit, target=lead.unit, merge_reviewed=True),
         None,
     )
 

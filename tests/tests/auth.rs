@@ -2121,10 +2121,12 @@ async fn one_government_cannot_write_anothers_plans_observations_tokens_or_units
     // 4. MergeUnits moves every assignment of the source unit.
     let moved = assignment(&set, &wuchang, &own.name, "区发改局").await.unit;
     let kept = assignment(&set, &wuchang, &own.name, "区财政局").await.unit;
+    // two reviewed units: the scope is what is checked here
     let merge = || MergeUnitsRequest {
         source: moved.clone(),
         target: kept.clone(),
         request_id: String::new(),
+        merge_reviewed: true,
     };
     let units =
         |token: &str| AssignmentsServiceClient::new(as_caller(&set, Service::Assignments, token));

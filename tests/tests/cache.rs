@@ -327,6 +327,7 @@ async fn report_writes_follow_assignment_and_schedule_changes() {
             source: moving.unit.clone(),
             target: staying.unit.clone(),
             request_id: String::new(),
+            merge_reviewed: false,
         })
         .await
         .unwrap();

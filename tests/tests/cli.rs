@@ -239,6 +239,32 @@ async fn the_commands_finish_the_cycle_and_speak_the_apis_names() {
     .await;
     assert_eq!(json_row(&accepted, "name", &name)["state"], "ACCEPTED");
 
+    // Two reviewed units need --reviewed; a merge is undone by id.
+    let both = refused(&set, &["units", "merge", "区财政局", "区发改局"]).await;
+    assert!(both.contains("both reviewed"), "{both}");
+    let merged = ok(
+        &set,
+        &[
+            "units",
+            "--format",
+            "json",
+            "merge",
+            "区科技创新局",
+            "区经科局",
+        ],
+    )
+    .await;
+    let source = merged
+        .lines()
+        .next()
+        .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .and_then(|row| row["merged"].as_str().map(String::from))
+        .expect("the merged unit");
+    let by_name = refused(&set, &["units", "unmerge", "区科技创新局"]).await;
+    assert!(by_name.contains("units/N"), "{by_name}");
+    let back = ok(&set, &["units", "unmerge", &source]).await;
+    assert!(back.contains("区科技创新局"), "{back}");
+
     // Health says what the server answered.
     let addr = set.stack.addr(Service::Targets).to_string();
     assert_eq!(

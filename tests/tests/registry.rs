@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use duban_proto::v1::{
     ListAssignmentsRequest, ListLedgerRequest, ListUnitLoadsRequest, ListUnitsRequest,
-    MergeUnitsRequest, Unit, UnitRole,
+    MergeUnitsRequest, Unit, UnitRole, UnmergeUnitRequest,
 };
 use duban_testkit::{SEED_DECOMPOSITION, TestSet};
 use tonic::Code;
@@ -123,6 +123,7 @@ async fn ledgers_registry_and_merges() {
             source: unknown.name.clone(),
             target: target.name.clone(),
             request_id: "merge-1".into(),
+            merge_reviewed: false,
         })
         .await
         .unwrap()
@@ -139,6 +140,7 @@ async fn ledgers_registry_and_merges() {
             source: unknown.name.clone(),
             target: target.name.clone(),
             request_id: String::new(),
+            merge_reviewed: false,
         })
         .await
         .unwrap_err();
@@ -152,6 +154,7 @@ async fn ledgers_registry_and_merges() {
             source: unknown.name.clone(),
             target: target.name.clone(),
             request_id: "merge-1".into(),
+            merge_reviewed: false,
         })
         .await
         .unwrap()
@@ -160,6 +163,56 @@ async fn ledgers_registry_and_merges() {
         replay.name, merged.name,
         "a retried merge returns the first result"
     );
+
+    // A merge is undone: what the unit brought goes back, and it waits for review again.
+    let restored = client
+        .unmerge_unit(UnmergeUnitRequest {
+            name: unknown.name.clone(),
+            request_id: "unmerge-1".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(restored.name, unknown.name);
+    assert!(restored.provisional && restored.merged_into.is_empty());
+    assert_eq!(assignment_count(&set, &unknown.name).await, moving);
+    assert_eq!(assignment_count(&set, &target.name).await, staying);
+    assert_eq!(unit_named(&set, "区科技创新局").await.name, unknown.name);
+    let twice = client
+        .unmerge_unit(UnmergeUnitRequest {
+            name: unknown.name.clone(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(twice.code(), Code::FailedPrecondition, "it is not merged");
+
+    // Two reviewed units are merged only when the caller says so.
+    let finance = unit_named(&set, "区财政局").await;
+    assert!(!finance.provisional);
+    let reviewed = |merge_reviewed| MergeUnitsRequest {
+        source: finance.name.clone(),
+        target: unit.name.clone(),
+        request_id: String::new(),
+        merge_reviewed,
+    };
+    let refused = client.merge_units(reviewed(false)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(refused.message().contains("merge_reviewed"), "{refused:?}");
+    assert!(
+        unit_named(&set, "区财政局").await.name == finance.name,
+        "nothing moved"
+    );
+    client.merge_units(reviewed(true)).await.unwrap();
+    assert_eq!(unit_named(&set, "区财政局").await.name, unit.name);
+    client
+        .unmerge_unit(UnmergeUnitRequest {
+            name: finance.name.clone(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(unit_named(&set, "区财政局").await.name, finance.name);
 
     let loads = client
         .list_unit_loads(ListUnitLoadsRequest {

@@ -2,7 +2,7 @@
 
 use duban_proto::v1::{
     GetTaskRequest, ListLedgerRequest, ListUnitsRequest, MergeUnitsRequest, UnitRole,
-    assignments_service_client::AssignmentsServiceClient,
+    UnmergeUnitRequest, assignments_service_client::AssignmentsServiceClient,
     targets_service_client::TargetsServiceClient,
 };
 
@@ -184,6 +184,7 @@ pub async fn merge(
     format: Format,
     source: &str,
     target: &str,
+    reviewed: bool,
 ) -> anyhow::Result<()> {
     let mut client =
         AssignmentsServiceClient::new(connect(&peers.assignments_url, &peers.auth).await?);
@@ -194,6 +195,7 @@ pub async fn merge(
             source: source.clone(),
             target,
             request_id: String::new(),
+            merge_reviewed: reviewed,
         })
         .await
         .map_err(status_error)?
@@ -211,4 +213,27 @@ pub async fn merge(
             ]
         },
     )
+}
+
+pub async fn unmerge(peers: &Peers, format: Format, unit: &str) -> anyhow::Result<()> {
+    let mut client =
+        AssignmentsServiceClient::new(connect(&peers.assignments_url, &peers.auth).await?);
+    // a merged unit's spellings lead to the unit it went into: it is named by its id
+    let name = match unit.strip_prefix("units/").unwrap_or(unit) {
+        id if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => format!("units/{id}"),
+        _ => anyhow::bail!(
+            "name the merged unit as units/N: its spellings now lead to the unit it went into"
+        ),
+    };
+    let unit = client
+        .unmerge_unit(UnmergeUnitRequest {
+            name,
+            request_id: String::new(),
+        })
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    output::print(format, &["NAME", "DISPLAY NAME", "ALIASES"], &[unit], |u| {
+        vec![u.name.clone(), u.display_name.clone(), u.aliases.join("、")]
+    })
 }

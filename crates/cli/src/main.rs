@@ -233,7 +233,15 @@ enum Command {
 #[derive(Subcommand)]
 enum UnitsCommand {
     /// Merge unit A into unit B (each "units/N" or a name): A's spellings and assignments move to B.
-    Merge { a: String, b: String },
+    Merge {
+        a: String,
+        b: String,
+        /// Needed when both are reviewed units: no document read them as one body.
+        #[arg(long)]
+        reviewed: bool,
+    },
+    /// Undo the merge of unit A ("units/N"): what it brought moves back and it stands alone.
+    Unmerge { a: String },
 }
 
 #[derive(Subcommand)]
@@ -389,9 +397,15 @@ async fn main() -> ExitCode {
         Command::Units {
             peers,
             format,
-            command: Some(UnitsCommand::Merge { a, b }),
+            command: Some(UnitsCommand::Merge { a, b, reviewed }),
             ..
-        } => ledger::merge(&peers, format, &a, &b).await,
+        } => ledger::merge(&peers, format, &a, &b, reviewed).await,
+        Command::Units {
+            peers,
+            format,
+            command: Some(UnitsCommand::Unmerge { a }),
+            ..
+        } => ledger::unmerge(&peers, format, &a).await,
         Command::Units {
             peers,
             format,

@@ -555,6 +555,11 @@ pub static POLICY: &[Rule] = &[
         Audit::Always,
     ),
     rule(
+        "/duban.v1.AssignmentsService/UnmergeUnit",
+        ADMIN,
+        Audit::Always,
+    ),
+    rule(
         "/duban.v1.AssignmentsService/ListLedger",
         EVERYONE,
         Audit::No,

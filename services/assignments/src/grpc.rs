@@ -12,7 +12,7 @@ use duban_proto::v1::{
     GetReportingScheduleRequest, GetUnitRequest, LedgerEntry, ListAssignmentsRequest,
     ListAssignmentsResponse, ListLedgerRequest, ListLedgerResponse, ListUnitLoadsRequest,
     ListUnitLoadsResponse, ListUnitsRequest, ListUnitsResponse, MergeUnitsRequest,
-    ReportingSchedule, Unit, UpdateReportingScheduleRequest,
+    ReportingSchedule, Unit, UnmergeUnitRequest, UpdateReportingScheduleRequest,
     assignments_service_server::AssignmentsService,
 };
 use sqlx::PgPool;
@@ -223,6 +223,32 @@ impl AssignmentsService for Assignments {
             self.store
                 .merge_units(source, target, &req, moved.as_deref())
                 .await?,
+        ))
+    }
+
+    async fn unmerge_unit(
+        &self,
+        request: Request<UnmergeUnitRequest>,
+    ) -> Result<Response<Unit>, Status> {
+        let who = auth::caller(&request).cloned();
+        let req = request.into_inner();
+        let id = names::parse("name", &req.name, "units")?;
+        // As for a merge: a government's admin may move back only its own assignments.
+        let moving = match who.filter(|who| !who.reads_everything()) {
+            None => None,
+            Some(who) => {
+                let plans = self.store.plans_moving_back(id).await?;
+                let resource = format!("an assignment that undoing {} would move", req.name);
+                for plan in &plans {
+                    self.plans
+                        .check(Some(&who), *plan, &resource, Access::Change)
+                        .await?;
+                }
+                Some(plans)
+            }
+        };
+        Ok(Response::new(
+            self.store.unmerge_unit(id, &req, moving.as_deref()).await?,
         ))
     }
 

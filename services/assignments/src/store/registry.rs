@@ -7,7 +7,7 @@ use duban_db::{api_error, idempotency};
 use duban_kit::audit;
 use duban_proto::{
     ApiError,
-    v1::{Assignment, LedgerEntry, MergeUnitsRequest, Unit, UnitLoad},
+    v1::{Assignment, LedgerEntry, MergeUnitsRequest, Unit, UnitLoad, UnmergeUnitRequest},
 };
 use sqlx::{FromRow, Postgres, Transaction};
 
@@ -17,19 +17,27 @@ use crate::{
     registry::{self, Entry},
 };
 
+/// The units merged into unit $1, directly or through others: a CTE named `merged`.
+const MERGED_INTO: &str = "WITH RECURSIVE merged(id) AS (
+     SELECT id FROM units WHERE merged_into = $1
+     UNION SELECT u.id FROM units u JOIN merged m ON u.merged_into = m.id)";
+
 /// Moves `source`'s spellings and assignments to `target` and marks `source` merged.
 async fn merge(
     tx: &mut Transaction<'_, Postgres>,
     source: i64,
     target: i64,
 ) -> Result<(), ApiError> {
-    let aliases = sqlx::query("UPDATE unit_aliases SET unit_id = $2 WHERE unit_id = $1")
-        .bind(source)
-        .bind(target)
-        .execute(&mut **tx)
-        .await
-        .map_err(api_error)?
-        .rows_affected();
+    let aliases = sqlx::query(
+        "UPDATE unit_aliases SET original_unit_id = coalesce(original_unit_id, unit_id), unit_id = $2
+         WHERE unit_id = $1",
+    )
+    .bind(source)
+    .bind(target)
+    .execute(&mut **tx)
+    .await
+    .map_err(api_error)?
+    .rows_affected();
     let assignments = sqlx::query(
         "UPDATE assignments SET original_unit_id = coalesce(original_unit_id, unit_id), unit_id = $2
          WHERE unit_id = $1",
@@ -156,17 +164,19 @@ impl Store {
         {
             return Ok(done);
         }
-        let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
-            "SELECT id, merged_into FROM units WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+        let rows: Vec<(i64, Option<i64>, bool, String)> = sqlx::query_as(
+            "SELECT id, merged_into, provisional, display_name FROM units WHERE id = ANY($1)
+             ORDER BY id FOR UPDATE",
         )
         .bind([source, target])
         .fetch_all(&mut *tx)
         .await
         .map_err(api_error)?;
+        let mut reviewed = Vec::new();
         for (id, field) in [(source, "source"), (target, "target")] {
-            match rows.iter().find(|(r, _)| *r == id) {
+            match rows.iter().find(|(r, ..)| *r == id) {
                 None => return Err(ApiError::not_found(format!("units/{id}"))),
-                Some((_, Some(into))) => {
+                Some((_, Some(into), ..)) => {
                     return Err(ApiError::FailedPrecondition {
                         reason: "UNIT_MERGED",
                         message: format!(
@@ -174,8 +184,19 @@ impl Store {
                         ),
                     });
                 }
+                Some((_, None, false, name)) => reviewed.push(format!("units/{id} ({name})")),
                 Some(_) => {}
             }
+        }
+        if reviewed.len() == 2 && !req.merge_reviewed {
+            return Err(ApiError::FailedPrecondition {
+                reason: "UNITS_REVIEWED",
+                message: format!(
+                    "{} are both reviewed units: no document read them as one body. Set \
+                     merge_reviewed to merge them anyway (UnmergeUnit undoes it)",
+                    reviewed.join(" and ")
+                ),
+            });
         }
         if let Some(checked) = checked {
             // The units are locked: no assignment can reach the source until the merge ends.
@@ -208,6 +229,136 @@ impl Store {
         .map_err(api_error)?;
         let unit = Unit::from(row);
         audit::record(&mut tx, "MergeUnits", &req.request_id, &unit).await?;
+        tx.commit().await.map_err(api_error)?;
+        Ok(unit)
+    }
+
+    /// The plans of the assignments that undoing the merge of `id` would move back: its own and
+    /// those of units merged into it.
+    pub async fn plans_moving_back(&self, id: i64) -> Result<Vec<i64>, ApiError> {
+        sqlx::query_scalar(&format!(
+            "{MERGED_INTO} SELECT DISTINCT plan_id FROM assignments
+             WHERE original_unit_id = $1 OR original_unit_id IN (SELECT id FROM merged)
+             ORDER BY plan_id"
+        ))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(api_error)
+    }
+
+    /// Undoes the merge of unit `id`. With `checked`, only assignments of those plans may move
+    /// back (the ones the caller was found allowed to change).
+    pub async fn unmerge_unit(
+        &self,
+        id: i64,
+        req: &UnmergeUnitRequest,
+        checked: Option<&[i64]>,
+    ) -> Result<Unit, ApiError> {
+        let mut tx = self.pool.begin().await.map_err(api_error)?;
+        let print = idempotency::fingerprint(req);
+        if let idempotency::Replay::Done(done) =
+            idempotency::claim::<Unit>(&mut tx, "UnmergeUnit", &req.request_id, &print).await?
+        {
+            return Ok(done);
+        }
+        let row: Option<(Option<i64>, String)> =
+            sqlx::query_as("SELECT merged_into, display_name FROM units WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(api_error)?;
+        let (merged_into, display_name) =
+            row.ok_or_else(|| ApiError::not_found(format!("units/{id}")))?;
+        let Some(target) = merged_into else {
+            return Err(ApiError::FailedPrecondition {
+                reason: "UNIT_NOT_MERGED",
+                message: format!("units/{id} ({display_name}) is not merged into another unit"),
+            });
+        };
+        let further: Option<i64> =
+            sqlx::query_scalar("SELECT merged_into FROM units WHERE id = $1 FOR UPDATE")
+                .bind(target)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(api_error)?;
+        if let Some(further) = further {
+            return Err(ApiError::FailedPrecondition {
+                reason: "UNIT_MERGED",
+                message: format!(
+                    "units/{target}, which units/{id} went into, was merged into units/{further} \
+                     since: undo that merge first"
+                ),
+            });
+        }
+        if let Some(checked) = checked {
+            let plans: Vec<i64> = sqlx::query_scalar(&format!(
+                "{MERGED_INTO} SELECT DISTINCT plan_id FROM assignments
+                 WHERE (original_unit_id = $1 OR original_unit_id IN (SELECT id FROM merged))
+                   AND plan_id <> ALL($2)"
+            ))
+            .bind(id)
+            .bind(checked)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(api_error)?;
+            if let Some(plan) = plans.first() {
+                return Err(ApiError::FailedPrecondition {
+                    reason: "UNIT_ASSIGNMENTS_CHANGED",
+                    message: format!(
+                        "units/{id} was assigned in plans/{plan} while the undo was checked; retry"
+                    ),
+                });
+            }
+        }
+        // what came with `id`: its own rows, and those of units merged into it before
+        for table in ["unit_aliases", "assignments"] {
+            sqlx::query(&format!(
+                "{MERGED_INTO} UPDATE {table}
+                 SET unit_id = $1,
+                     original_unit_id = CASE WHEN original_unit_id = $1 THEN NULL ELSE original_unit_id END
+                 WHERE unit_id = $2
+                   AND (original_unit_id = $1 OR original_unit_id IN (SELECT id FROM merged))"
+            ))
+            .bind(id)
+            .bind(target)
+            .execute(&mut *tx)
+            .await
+            .map_err(api_error)?;
+        }
+        // merges made before spellings remembered their unit: its own name at least goes back
+        sqlx::query(
+            "UPDATE unit_aliases SET unit_id = $1
+             WHERE unit_id = $2 AND original_unit_id IS NULL AND alias = $3",
+        )
+        .bind(id)
+        .bind(target)
+        .bind(domain::normalize(&display_name))
+        .execute(&mut *tx)
+        .await
+        .map_err(api_error)?;
+        sqlx::query("UPDATE units SET merged_into = NULL WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(api_error)?;
+        sqlx::query(
+            "UPDATE unit_merges SET undone_at = now() WHERE source_id = $1 AND undone_at IS NULL",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(api_error)?;
+        let row: super::UnitRow = sqlx::query_as(&format!(
+            "SELECT {} FROM units u WHERE u.id = $1",
+            super::UNIT_COLUMNS
+        ))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(api_error)?;
+        let unit = Unit::from(row);
+        audit::record(&mut tx, "UnmergeUnit", &req.request_id, &unit).await?;
         tx.commit().await.map_err(api_error)?;
         Ok(unit)
     }
