@@ -156,7 +156,8 @@ fn extract_inner(
     Ok(Extraction {
         source: source.to_string(),
         document: DocumentMeta {
-            title: m.title,
+            // a copy that lost its title line still says what it is in its opening words
+            title: m.title.or_else(|| meta::spoken_title(text)),
             doc_number: m.doc_number,
             issuer: m.issuer,
             published: m.published,

@@ -146,6 +146,35 @@ pub fn extract_meta(text: &str, html_title: Option<&str>) -> Meta {
     meta
 }
 
+/// A title for a report read aloud whose copy lost its title line, from the genre's opening
+/// words: "受区人民政府委托,我向本次大会报告X,请予审议" → "关于X的报告"; "我代表X人民政府,向大会
+/// 报告工作" → "X政府工作报告", or "政府工作报告" when X is only a level (区, 市). Shown as the
+/// document's title only; the rules never read it.
+pub fn spoken_title(text: &str) -> Option<String> {
+    let head = crate::text::head_bytes(text, 6_000);
+    let (before, after) = head
+        .split_once("向本次大会报告")
+        .or_else(|| head.split_once("向大会报告"))?;
+    if after.starts_with("工作") {
+        let place = before
+            .rsplit_once("代表")
+            .and_then(|(_, p)| p.split_once("人民政府"))
+            .map(|(p, _)| p.trim())
+            .unwrap_or("");
+        let named = place.chars().count() > 1 && place.ends_with(['省', '市', '区', '县']);
+        return Some(format!("{}政府工作报告", if named { place } else { "" }));
+    }
+    let subject = after
+        .split(['，', ',', '。', ';', '；', '\n'])
+        .next()?
+        .trim()
+        .trim_end_matches("请予审议");
+    let n = subject.chars().count();
+    (4..=80)
+        .contains(&n)
+        .then(|| format!("关于{subject}的报告"))
+}
+
 /// The 文号 in the opening: found from each "号" back over the few characters a number
 /// holds (a regex run over the whole opening has no literal to start from).
 fn doc_number_in(head: &str) -> Option<String> {
@@ -249,6 +278,29 @@ mod tests {
     use super::*;
 
     /// Issue 25: a day the month does not have is not a date.
+    #[test]
+    fn a_report_read_aloud_is_titled_from_its_opening() {
+        assert_eq!(
+            spoken_title(
+                "各位代表:\n受区人民政府委托,我向本次大会报告武昌区2023年国民经济和社会发展计划\
+                 执行情况与2024年国民经济和社会发展计划草案,请予审议。\n"
+            )
+            .as_deref(),
+            Some(
+                "关于武昌区2023年国民经济和社会发展计划执行情况与2024年国民经济和社会发展计划草案的报告"
+            )
+        );
+        assert_eq!(
+            spoken_title("各位代表:\n现在,我代表区人民政府,向大会报告工作,请予审议。").as_deref(),
+            Some("政府工作报告")
+        );
+        assert_eq!(
+            spoken_title("各位代表:现在,我代表武汉市人民政府,向大会报告工作。").as_deref(),
+            Some("武汉市政府工作报告")
+        );
+        assert_eq!(spoken_title("一、目标任务\n(一)稳增长"), None);
+    }
+
     #[test]
     fn only_calendar_dates_are_dates() {
         assert_eq!(date_to_iso("2025年2月19日").as_deref(), Some("2025-02-19"));
