@@ -24,7 +24,9 @@ pub struct Options {
 pub struct Database {
     pub url: String,
     /// Where the URL came from, for the operator: "DATABASE_URL", "local server", "private server".
-    pub origin: &'static str,
+    /// Where the database is, said to the person who runs the command: which server, and
+    /// whether the database was made for this run.
+    pub origin: String,
     pub private: Option<PrivatePostgres>,
 }
 
@@ -40,27 +42,29 @@ pub async fn resolve(
     if let Some(url) = explicit.filter(|u| !u.is_empty()) {
         return Ok(Database {
             url: url.to_string(),
-            origin: "DATABASE_URL",
+            origin: "DATABASE_URL".to_string(),
             private: None,
         });
     }
-    if let Some(url) = local_server().await {
+    if let Some((url, origin)) = local_server().await {
         return Ok(Database {
             url,
-            origin: "local server on 127.0.0.1:5432",
+            origin,
             private: None,
         });
     }
     let private = PrivatePostgres::start(data_dir, options).await?;
     Ok(Database {
         url: private.url(DATABASE_NAME),
-        origin: "private server",
+        origin: format!("private server in {}", data_dir.display()),
         private: Some(private),
     })
 }
 
-/// A server on the default port that lets the current user (or PGUSER) in without a password.
-async fn local_server() -> Option<String> {
+/// A server on the default port that lets the current user (or PGUSER) in, with its URL and a
+/// description saying whether the database was created and where the password comes from (a
+/// password is never printed in a URL).
+async fn local_server() -> Option<(String, String)> {
     let open = tokio::time::timeout(
         Duration::from_millis(500),
         tokio::net::TcpStream::connect("127.0.0.1:5432"),
@@ -72,7 +76,25 @@ async fn local_server() -> Option<String> {
     let user = std::env::var("PGUSER").unwrap_or_else(|_| "postgres".to_string());
     let admin = format!("postgres://{user}@127.0.0.1:5432/postgres");
     match ensure_database(&admin, DATABASE_NAME).await {
-        Ok(()) => Some(format!("postgres://{user}@127.0.0.1:5432/{DATABASE_NAME}")),
+        Ok(created) => {
+            let password = if std::env::var_os("PGPASSWORD").is_some() {
+                "; the password is PGPASSWORD's and is not in the URL: give it to every process \
+                 that uses the URL"
+            } else {
+                ""
+            };
+            Some((
+                format!("postgres://{user}@127.0.0.1:5432/{DATABASE_NAME}"),
+                format!(
+                    "the server on 127.0.0.1:5432, as {user}, database {DATABASE_NAME} ({}){password}",
+                    if created {
+                        "created now"
+                    } else {
+                        "already there"
+                    }
+                ),
+            ))
+        }
         Err(err) => {
             tracing::info!(
                 "a server answers on 127.0.0.1:5432 but does not let us in ({err}); starting a private one"
@@ -82,8 +104,9 @@ async fn local_server() -> Option<String> {
     }
 }
 
-/// Creates database `name` through the maintenance connection `admin_url` unless it exists.
-pub async fn ensure_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
+/// Creates database `name` through the maintenance connection `admin_url` unless it exists;
+/// true when this call created it.
+pub async fn ensure_database(admin_url: &str, name: &str) -> anyhow::Result<bool> {
     let mut conn = PgConnection::connect(admin_url).await?;
     let exists: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
@@ -105,7 +128,7 @@ pub async fn ensure_database(admin_url: &str, name: &str) -> anyhow::Result<()> 
         }
     }
     conn.close().await?;
-    Ok(())
+    Ok(!exists)
 }
 
 /// `url` with its database name replaced by `database`.
