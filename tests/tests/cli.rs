@@ -290,3 +290,70 @@ async fn the_commands_finish_the_cycle_and_speak_the_apis_names() {
     assert!(unknown.contains("does not serve"), "{unknown}");
     set.stop().await;
 }
+
+/// The README's command tour, run as written: every line of its `sh` block, by bash, with the
+/// built `duban` first on PATH, against a set holding what `duban up` makes of the seeds. Each
+/// line must exit 0 and print something (or write the file its --out names).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readmes_command_tour_runs_as_written() {
+    let commands = duban_testkit::readme_commands("The `duban` command");
+    assert!(
+        commands.len() >= 15,
+        "the README's command tour lost its lines: {commands:?}"
+    );
+    let set = TestSet::start_seeded().await;
+    let url = |service| format!("http://{}", set.stack.addr(service));
+    let bin = duban()
+        .parent()
+        .expect("the binaries' folder")
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let dir = std::env::temp_dir().join(format!("duban-command-tour-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a folder for the tour");
+    let mut failures = Vec::new();
+    for command in &commands {
+        let out = tokio::time::timeout(
+            Duration::from_secs(60),
+            tokio::process::Command::new("bash")
+                .args(["-c", command])
+                .current_dir(&dir)
+                .env("PATH", &path)
+                .env_remove("DUBAN_TOKEN")
+                .env("DUBAN_INGEST_URL", url(Service::Ingest))
+                .env("DUBAN_TARGETS_URL", url(Service::Targets))
+                .env("DUBAN_ASSIGNMENTS_URL", url(Service::Assignments))
+                .env("DUBAN_REPORTING_URL", url(Service::Reporting))
+                .kill_on_drop(true)
+                .output(),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("no answer within 60 s: {command}"))
+        .expect("bash");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let wrote = command
+            .split_once("--out ")
+            .and_then(|(_, file)| std::fs::metadata(dir.join(file.trim())).ok())
+            .is_some_and(|m| m.len() > 0);
+        if !out.status.success() || (stdout.trim().is_empty() && !wrote) {
+            failures.push(format!(
+                "{command}\n  exit {:?}; stdout: {}; stderr: {}",
+                out.status.code(),
+                duban_kit::text::clip(stdout.trim(), 300),
+                duban_kit::text::clip(String::from_utf8_lossy(&out.stderr).trim(), 300)
+            ));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        failures.is_empty(),
+        "{} of {} README commands failed:\n{}",
+        failures.len(),
+        commands.len(),
+        failures.join("\n")
+    );
+    set.stop().await;
+}

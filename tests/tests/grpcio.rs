@@ -11,7 +11,6 @@ use std::{
 };
 
 use duban_cli::stack::Service;
-use duban_proto::v1::DeliveryState;
 use duban_testkit::TestSet;
 
 /// The client and its requirements, in the repository.
@@ -235,40 +234,10 @@ async fn the_scope_table_holds_for_every_rpc_role_and_government() {
     set.stop().await;
 }
 
-/// The commands of the first `sh` block of the README's section whose title starts with
-/// `title`: continuation lines joined, blank and comment lines left out.
-fn readme_commands(title: &str) -> Vec<String> {
-    let readme =
-        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
-            .expect("the README");
-    let section = readme
-        .split("\n## ")
-        .find(|s| s.starts_with(title))
-        .unwrap_or_else(|| panic!("the README's section {title}"));
-    let block = section
-        .split("```sh\n")
-        .nth(1)
-        .and_then(|rest| rest.split("\n```").next())
-        .expect("its sh block");
-    let mut commands = Vec::new();
-    let mut current = String::new();
-    for line in block.lines() {
-        if current.is_empty() && (line.trim().is_empty() || line.trim_start().starts_with('#')) {
-            continue;
-        }
-        current.push_str(line.strip_suffix('\\').unwrap_or(line));
-        if line.ends_with('\\') {
-            continue;
-        }
-        commands.push(std::mem::take(&mut current));
-    }
-    commands
-}
-
 /// The shell commands of the README's security section that make the key and certificates:
 /// every `head`, `openssl` and `serial=` line of its `sh` block.
 fn readme_recipe() -> Vec<String> {
-    readme_commands("Security")
+    duban_testkit::readme_commands("Security")
         .into_iter()
         .filter(|command| {
             ["head ", "openssl ", "serial="]
@@ -286,30 +255,12 @@ fn readme_recipe() -> Vec<String> {
 /// (a NOT_FOUND, an empty list) fails here.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_readmes_api_tour_runs_as_written() {
-    let commands = readme_commands("API tour");
+    let commands = duban_testkit::readme_commands("API tour");
     assert!(
         commands.len() >= 25,
         "the README's tour lost its commands: {commands:?}"
     );
-    let set = TestSet::start().await;
-    let mut seeds: Vec<PathBuf> = std::fs::read_dir(duban_testkit::seed(""))
-        .expect("seeds/")
-        .map(|e| e.expect("a seed").path())
-        .collect();
-    seeds.sort();
-    let mut documents = Vec::new();
-    for seed in &seeds {
-        let name = seed.file_name().unwrap().to_string_lossy().into_owned();
-        documents.push(set.ingest_seed(&name).await.name);
-    }
-    for document in &documents {
-        let doc = set.wait_delivered(document, Duration::from_secs(120)).await;
-        assert_eq!(
-            doc.delivery_state,
-            DeliveryState::Delivered as i32,
-            "{doc:?}"
-        );
-    }
+    let set = TestSet::start_seeded().await;
 
     let python = python();
     let bin = std::env::temp_dir().join(format!("duban-tour-{}", std::process::id()));

@@ -19,6 +19,36 @@ use duban_proto::v1::{
 };
 use tonic::transport::Channel;
 
+/// The commands of the first `sh` block of the README's section whose title starts with
+/// `title`: continuation lines joined, blank and comment lines left out.
+pub fn readme_commands(title: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .expect("the README");
+    let section = readme
+        .split("\n## ")
+        .find(|s| s.starts_with(title))
+        .unwrap_or_else(|| panic!("the README's section {title}"));
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("its sh block");
+    let mut commands = Vec::new();
+    let mut current = String::new();
+    for line in block.lines() {
+        if current.is_empty() && (line.trim().is_empty() || line.trim_start().starts_with('#')) {
+            continue;
+        }
+        current.push_str(line.strip_suffix('\\').unwrap_or(line));
+        if line.ends_with('\\') {
+            continue;
+        }
+        commands.push(std::mem::take(&mut current));
+    }
+    commands
+}
+
 /// The server's maintenance URL from DATABASE_URL, which `scripts/test` sets.
 pub fn server_url() -> String {
     std::env::var("DATABASE_URL").unwrap_or_else(|_| {
@@ -88,6 +118,35 @@ impl TestSet {
             stack,
             database_url,
         }
+    }
+
+    /// The set `duban up` makes: every seed ingested in its order (which fixes the ids the README
+    /// names), then everything delivered.
+    pub async fn start_seeded() -> Self {
+        let set = Self::start().await;
+        let mut seeds: Vec<String> = std::fs::read_dir(seed(""))
+            .expect("seeds/")
+            .map(|e| {
+                e.expect("a seed")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        seeds.sort();
+        let mut documents = Vec::new();
+        for name in &seeds {
+            documents.push(set.ingest_seed(name).await.name);
+        }
+        for document in &documents {
+            let doc = set.wait_delivered(document, Duration::from_secs(120)).await;
+            assert_eq!(
+                doc.delivery_state,
+                DeliveryState::Delivered as i32,
+                "{doc:?}"
+            );
+        }
+        set
     }
 
     /// Ingests a seed document by file name.
