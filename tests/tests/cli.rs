@@ -314,37 +314,22 @@ async fn the_readmes_command_tour_runs_as_written() {
     );
     let dir = std::env::temp_dir().join(format!("duban-command-tour-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a folder for the tour");
+    let envs = [
+        ("PATH", path),
+        ("DUBAN_INGEST_URL", url(Service::Ingest)),
+        ("DUBAN_TARGETS_URL", url(Service::Targets)),
+        ("DUBAN_ASSIGNMENTS_URL", url(Service::Assignments)),
+        ("DUBAN_REPORTING_URL", url(Service::Reporting)),
+    ];
     let mut failures = Vec::new();
     for command in &commands {
-        let out = tokio::time::timeout(
-            Duration::from_secs(60),
-            tokio::process::Command::new("bash")
-                .args(["-c", command])
-                .current_dir(&dir)
-                .env("PATH", &path)
-                .env_remove("DUBAN_TOKEN")
-                .env("DUBAN_INGEST_URL", url(Service::Ingest))
-                .env("DUBAN_TARGETS_URL", url(Service::Targets))
-                .env("DUBAN_ASSIGNMENTS_URL", url(Service::Assignments))
-                .env("DUBAN_REPORTING_URL", url(Service::Reporting))
-                .kill_on_drop(true)
-                .output(),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("no answer within 60 s: {command}"))
-        .expect("bash");
-        let stdout = String::from_utf8_lossy(&out.stdout);
+        let out = duban_testkit::run_line(command, &dir, &envs).await;
         let wrote = command
             .split_once("--out ")
             .and_then(|(_, file)| std::fs::metadata(dir.join(file.trim())).ok())
             .is_some_and(|m| m.len() > 0);
-        if !out.status.success() || (stdout.trim().is_empty() && !wrote) {
-            failures.push(format!(
-                "{command}\n  exit {:?}; stdout: {}; stderr: {}",
-                out.status.code(),
-                duban_kit::text::clip(stdout.trim(), 300),
-                duban_kit::text::clip(String::from_utf8_lossy(&out.stderr).trim(), 300)
-            ));
+        if !out.status.success() || (out.stdout.trim_ascii().is_empty() && !wrote) {
+            failures.push(duban_testkit::failed_line(command, &out));
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

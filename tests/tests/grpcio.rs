@@ -286,6 +286,7 @@ async fn the_readmes_api_tour_runs_as_written() {
         std::env::var("PATH").unwrap_or_default()
     );
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let envs = [("PATH", path)];
     let mut failures = Vec::new();
     for written in &commands {
         // the README's ports, as duban up opens them, are this set's
@@ -301,30 +302,13 @@ async fn the_readmes_api_tour_runs_as_written() {
                 &set.stack.addr(service).to_string(),
             );
         }
-        let out = tokio::time::timeout(
-            Duration::from_secs(60),
-            tokio::process::Command::new("bash")
-                .args(["-c", &command])
-                .current_dir(&root)
-                .env("PATH", &path)
-                .kill_on_drop(true)
-                .output(),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("no answer within 60 s: {written}"))
-        .expect("bash");
+        let out = duban_testkit::run_line(&command, &root, &envs).await;
         let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
         // a stream the command ends with -max-time ends as grpcurl's do: DeadlineExceeded
         let ended = written.contains("-max-time") && out.status.code() == Some(64 + 4);
         let answered = !stdout.trim().is_empty() && stdout.trim() != "{}";
         if !(out.status.success() || ended) || !answered {
-            failures.push(format!(
-                "{written}\n  exit {:?}; stdout: {}; stderr: {}",
-                out.status.code(),
-                duban_kit::text::clip(stdout.trim(), 300),
-                duban_kit::text::clip(stderr.trim(), 300)
-            ));
+            failures.push(duban_testkit::failed_line(written, &out));
         }
     }
     let _ = std::fs::remove_dir_all(&bin);

@@ -5,7 +5,8 @@
 pub mod secure;
 
 use std::{
-    path::PathBuf,
+    path::{Path, PathBuf},
+    process::Output,
     sync::atomic::{AtomicU32, Ordering},
     time::Duration,
 };
@@ -47,6 +48,33 @@ pub fn readme_commands(title: &str) -> Vec<String> {
         commands.push(std::mem::take(&mut current));
     }
     commands
+}
+
+/// Runs one README line by bash in `dir`, with `envs` added, within 60 s.
+pub async fn run_line(command: &str, dir: &Path, envs: &[(&str, String)]) -> Output {
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::process::Command::new("bash")
+            .args(["-c", command])
+            .current_dir(dir)
+            .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+            .env_remove("DUBAN_TOKEN")
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("no answer within 60 s: {command}"))
+    .expect("bash")
+}
+
+/// A README line that did not do what it says, for the test's message.
+pub fn failed_line(command: &str, out: &Output) -> String {
+    format!(
+        "{command}\n  exit {:?}; stdout: {}; stderr: {}",
+        out.status.code(),
+        duban_kit::text::clip(String::from_utf8_lossy(&out.stdout).trim(), 300),
+        duban_kit::text::clip(String::from_utf8_lossy(&out.stderr).trim(), 300)
+    )
 }
 
 /// The server's maintenance URL from DATABASE_URL, which `scripts/test` sets.

@@ -49,6 +49,22 @@ impl Assignments {
             Err(err) => Err(err.into()),
         }
     }
+
+    /// PERMISSION_DENIED unless `who` may change every one of `plans` (units are shared by
+    /// every government: moving a unit's assignments touches each plan they belong to).
+    async fn may_change_all(
+        &self,
+        who: &Identity,
+        plans: &[i64],
+        resource: &str,
+    ) -> Result<(), Status> {
+        for plan in plans {
+            self.plans
+                .check(Some(who), *plan, resource, Access::Change)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 fn task_of_entry(entry: &LedgerEntry) -> &str {
@@ -211,11 +227,7 @@ impl AssignmentsService for Assignments {
             Some(who) => {
                 let plans = self.store.plans_of_unit(source).await?;
                 let resource = format!("an assignment of {} that the merge would move", req.source);
-                for plan in &plans {
-                    self.plans
-                        .check(Some(&who), *plan, &resource, Access::Change)
-                        .await?;
-                }
+                self.may_change_all(&who, &plans, &resource).await?;
                 Some(plans)
             }
         };
@@ -239,11 +251,7 @@ impl AssignmentsService for Assignments {
             Some(who) => {
                 let plans = self.store.plans_moving_back(id).await?;
                 let resource = format!("an assignment that undoing {} would move", req.name);
-                for plan in &plans {
-                    self.plans
-                        .check(Some(&who), *plan, &resource, Access::Change)
-                        .await?;
-                }
+                self.may_change_all(&who, &plans, &resource).await?;
                 Some(plans)
             }
         };

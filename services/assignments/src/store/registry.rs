@@ -22,6 +22,28 @@ const MERGED_INTO: &str = "WITH RECURSIVE merged(id) AS (
      SELECT id FROM units WHERE merged_into = $1
      UNION SELECT u.id FROM units u JOIN merged m ON u.merged_into = m.id)";
 
+/// Ends a change to the registry: unit `id` as it now stands is the answer, recorded with the
+/// request in the audit trail, in the same transaction.
+async fn answer(
+    mut tx: Transaction<'_, Postgres>,
+    method: &str,
+    request_id: &str,
+    id: i64,
+) -> Result<Unit, ApiError> {
+    let row: super::UnitRow = sqlx::query_as(&format!(
+        "SELECT {} FROM units u WHERE u.id = $1",
+        super::UNIT_COLUMNS
+    ))
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(api_error)?;
+    let unit = Unit::from(row);
+    audit::record(&mut tx, method, request_id, &unit).await?;
+    tx.commit().await.map_err(api_error)?;
+    Ok(unit)
+}
+
 /// Moves `source`'s spellings and assignments to `target` and marks `source` merged.
 async fn merge(
     tx: &mut Transaction<'_, Postgres>,
@@ -219,18 +241,7 @@ impl Store {
             }
         }
         merge(&mut tx, source, target).await?;
-        let row: super::UnitRow = sqlx::query_as(&format!(
-            "SELECT {} FROM units u WHERE u.id = $1",
-            super::UNIT_COLUMNS
-        ))
-        .bind(target)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(api_error)?;
-        let unit = Unit::from(row);
-        audit::record(&mut tx, "MergeUnits", &req.request_id, &unit).await?;
-        tx.commit().await.map_err(api_error)?;
-        Ok(unit)
+        answer(tx, "MergeUnits", &req.request_id, target).await
     }
 
     /// The plans of the assignments that undoing the merge of `id` would move back: its own and
@@ -349,18 +360,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(api_error)?;
-        let row: super::UnitRow = sqlx::query_as(&format!(
-            "SELECT {} FROM units u WHERE u.id = $1",
-            super::UNIT_COLUMNS
-        ))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(api_error)?;
-        let unit = Unit::from(row);
-        audit::record(&mut tx, "UnmergeUnit", &req.request_id, &unit).await?;
-        tx.commit().await.map_err(api_error)?;
-        Ok(unit)
+        answer(tx, "UnmergeUnit", &req.request_id, id).await
     }
 
     /// The unit a ledger request names: "units/N" or a spelling documents use.
