@@ -115,7 +115,7 @@ pub fn compose(s: &Snapshot, head: &Heading<'_>, period: &str, as_of: NaiveDate)
             "{}. 第{}项：{}{red}牵头单位：{}。{}{}",
             i + 1,
             l.task_number,
-            clip(&l.task_text, 60),
+            clip(task_words(&l.task_number, &l.task_text), 60),
             l.lead_units.join("、"),
             if l.reasons.is_empty() {
                 String::new()
@@ -161,7 +161,7 @@ pub fn compose(s: &Snapshot, head: &Heading<'_>, period: &str, as_of: NaiveDate)
             "{}. 第{}项：{}（牵头单位：{}）",
             i + 1,
             l.task_number,
-            clip(&l.task_text, 60),
+            clip(task_words(&l.task_number, &l.task_text), 60),
             l.lead_units.join("、")
         )));
     }
@@ -307,9 +307,42 @@ pub fn docx(doc: &Document) -> Result<Vec<u8>, ApiError> {
     Ok(zip.finish().map_err(|e| fail(&e))?.into_inner())
 }
 
+/// A task as a bulletin names it after "第N项：": without the number the document wrote before
+/// it and the responsibility label after it, both of which the bulletin says itself.
+fn task_words<'a>(number: &str, text: &'a str) -> &'a str {
+    let mut words = text.trim();
+    if let Some(rest) = words
+        .strip_prefix(number)
+        .and_then(|rest| rest.strip_prefix(['.', '、', '．']))
+    {
+        words = rest.trim_start();
+    }
+    if words.ends_with([')', '）'])
+        && let Some(open) = words.rfind(['(', '（'])
+        && words[open..].contains("单位")
+    {
+        words = words[..open].trim_end();
+    }
+    words
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_task_is_named_once_without_its_label() {
+        assert_eq!(
+            task_words("3", "3.社会消费品零售总额增长7%以上。(责任单位:区商务局)"),
+            "社会消费品零售总额增长7%以上。"
+        );
+        assert_eq!(
+            task_words("12", "12、建设滨江商务区（区级牵头单位：区发改局）"),
+            "建设滨江商务区"
+        );
+        assert_eq!(task_words("1", "推进城市更新(一期)"), "推进城市更新(一期)");
+        assert_eq!(task_words("2", "20.加快建设"), "20.加快建设");
+    }
 
     fn doc() -> Document {
         Document {
