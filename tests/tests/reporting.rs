@@ -168,6 +168,38 @@ async fn bulletin(set: &TestSet, plan: &str, format: BulletinFormat, as_of: &str
         .content
 }
 
+/// The text of a Word document as LibreOffice renders it (to PDF, read back by pdftotext),
+/// without whitespace: the layout puts breaks and spaces where lines wrap. `scripts/test`
+/// installs libreoffice-writer, poppler-utils and a CJK font.
+fn rendered_text(docx: &[u8]) -> String {
+    let dir = std::env::temp_dir().join(format!("duban-render-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a folder to render in");
+    let file = dir.join("bulletin.docx");
+    std::fs::write(&file, docx).expect("writing the docx");
+    let converted = std::process::Command::new("soffice")
+        .arg(format!("-env:UserInstallation=file://{}/profile", dir.display()))
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(&dir)
+        .arg(&file)
+        .output()
+        .expect("soffice (libreoffice-writer): scripts/test installs it");
+    assert!(
+        converted.status.success() && dir.join("bulletin.pdf").exists(),
+        "LibreOffice could not render the bulletin: {}",
+        String::from_utf8_lossy(&converted.stderr)
+    );
+    let text = std::process::Command::new("pdftotext")
+        .arg(dir.join("bulletin.pdf"))
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let _ = std::fs::remove_dir_all(&dir);
+    String::from_utf8_lossy(&text.stdout)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
 /// A lead unit of a task carries the report; a task without lead is reported by its
 /// responsible units.
 fn owing(
@@ -518,6 +550,20 @@ async fn two_quarters_of_seed_003_from_reports_to_the_bulletin() {
         &format!("欠进度1项，占{}%", share(1)),
     ] {
         assert!(xml.contains(expected), "document.xml lacks {expected}");
+    }
+    // What a person sees: the document as LibreOffice lays it out, read back from the PDF.
+    let seen = rendered_text(&docx);
+    for expected in [
+        "关于2025年第二季度《政府工作报告》目标任务落实情况的通报",
+        "二、进度滞后的事项",
+        "存在问题：项目资金未到位",
+        "迟报5天",
+        "督查室",
+    ] {
+        assert!(
+            seen.contains(&expected.replace(' ', "")),
+            "the rendered bulletin lacks {expected}:\n{seen}"
+        );
     }
     assert_eq!(
         docx,
