@@ -177,7 +177,10 @@ fn rendered_text(docx: &[u8]) -> String {
     let file = dir.join("bulletin.docx");
     std::fs::write(&file, docx).expect("writing the docx");
     let converted = std::process::Command::new("soffice")
-        .arg(format!("-env:UserInstallation=file://{}/profile", dir.display()))
+        .arg(format!(
+            "-env:UserInstallation=file://{}/profile",
+            dir.display()
+        ))
         .args(["--headless", "--convert-to", "pdf", "--outdir"])
         .arg(&dir)
         .arg(&file)
