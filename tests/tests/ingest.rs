@@ -25,6 +25,19 @@ async fn plans_of(set: &TestSet, document: &str) -> Vec<Plan> {
         .plans
 }
 
+async fn documents(set: &TestSet, filter: &str) -> Vec<duban_proto::v1::Document> {
+    set.ingest
+        .clone()
+        .list_documents(duban_proto::v1::ListDocumentsRequest {
+            filter: filter.to_string(),
+            ..Default::default()
+        })
+        .await
+        .expect("ListDocuments")
+        .into_inner()
+        .documents
+}
+
 async fn all_tasks(set: &TestSet, parent: &str) -> Vec<Task> {
     let mut tasks = Vec::new();
     let mut page_token = String::new();
@@ -313,46 +326,100 @@ async fn a_plan_execution_report_scores_its_year_and_a_city_target_shows_its_lin
 }
 
 /// A document whose extraction outlasts the budget is refused with RESOURCE_EXHAUSTED naming
-/// the limit, and nothing of it is stored.
+/// the limit, and kept as FAILED with nothing delivered; sent again where the budget suffices,
+/// it is read again under the same name and delivered.
 #[tokio::test]
-async fn a_document_over_the_extraction_budget_is_refused_and_not_stored() {
-    let mut config =
-        duban_cli::stack::StackConfig::ephemeral(&duban_testkit::fresh_database().await);
+async fn a_document_over_the_extraction_budget_is_kept_as_failed_and_read_again_when_resent() {
+    let database_url = duban_testkit::fresh_database().await;
+    let mut config = duban_cli::stack::StackConfig::ephemeral(&database_url);
     config.ingest_extract_budget_ms = 1;
     let set = TestSet::start_with(config).await;
     // the notice sixteen times over on one line: far more than a millisecond of work
     let seed = std::fs::read_to_string(duban_testkit::seed(SEED_DECOMPOSITION)).expect("the seed");
     let content = seed.replace('\n', " ").repeat(16).into_bytes();
-    let status = set
+    let request = duban_proto::v1::CreateDocumentRequest {
+        content,
+        filename: "long.txt".into(),
+        request_id: "long-1".into(),
+    };
+    // a retry under the same request_id is read again, not answered from a log
+    for _ in 0..2 {
+        let status = set
+            .ingest
+            .clone()
+            .create_document(request.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            status.code(),
+            tonic::Code::ResourceExhausted,
+            "{}",
+            status.message()
+        );
+        assert!(
+            status.message().contains("1 ms budget")
+                && status.message().contains("DUBAN_INGEST_EXTRACT_BUDGET_MS")
+                && status
+                    .message()
+                    .contains("documents/1 with delivery_state FAILED"),
+            "{}",
+            status.message()
+        );
+    }
+    let failed = documents(&set, "delivery_state=FAILED").await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let doc = &failed[0];
+    assert_eq!(doc.name, "documents/1");
+    assert_eq!(doc.delivery_state(), DeliveryState::Failed);
+    assert_eq!(doc.kind(), DocumentKind::Unspecified);
+    assert_eq!((doc.plan_count, doc.item_count), (0, 0));
+    assert!(
+        doc.delivery_error.contains("1 ms budget"),
+        "{}",
+        doc.delivery_error
+    );
+    assert!(documents(&set, "delivery_state=DELIVERED").await.is_empty());
+    assert!(documents(&set, "delivery_state=PENDING").await.is_empty());
+    let none = set
+        .targets
+        .clone()
+        .list_plans(ListPlansRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .plans;
+    assert!(none.is_empty(), "{none:?}");
+    set.stop().await;
+
+    // the operator raises the limit; the same bytes are read again
+    let set = TestSet::start_with(duban_cli::stack::StackConfig::ephemeral(&database_url)).await;
+    let again = set
+        .ingest
+        .clone()
+        .create_document(request.clone())
+        .await
+        .expect("read again within the default budget")
+        .into_inner();
+    assert_eq!(again.name, "documents/1");
+    assert_eq!(again.kind(), DocumentKind::Decomposition);
+    assert!(again.item_count > 0 && again.plan_count > 0, "{again:?}");
+    let done = set
+        .wait_delivered(&again.name, Duration::from_secs(60))
+        .await;
+    assert_eq!(done.delivery_state(), DeliveryState::Delivered, "{done:?}");
+    assert_eq!(plans_of(&set, &again.name).await.len(), done.plans.len());
+    // and once read, the same bytes are answered with what is stored
+    let once_more = set
         .ingest
         .clone()
         .create_document(duban_proto::v1::CreateDocumentRequest {
-            content,
-            filename: "long.txt".into(),
-            request_id: String::new(),
+            request_id: "long-2".into(),
+            ..request
         })
         .await
-        .unwrap_err();
-    assert_eq!(
-        status.code(),
-        tonic::Code::ResourceExhausted,
-        "{}",
-        status.message()
-    );
-    assert!(
-        status.message().contains("1 ms budget")
-            && status.message().contains("DUBAN_INGEST_EXTRACT_BUDGET_MS"),
-        "{}",
-        status.message()
-    );
-    let stored = set
-        .ingest
-        .clone()
-        .list_documents(duban_proto::v1::ListDocumentsRequest::default())
-        .await
-        .expect("ListDocuments")
-        .into_inner()
-        .documents;
-    assert!(stored.is_empty(), "{stored:?}");
+        .expect("a duplicate")
+        .into_inner();
+    assert_eq!(once_more.name, "documents/1");
+    assert_eq!(documents(&set, "").await.len(), 1);
     set.stop().await;
 }

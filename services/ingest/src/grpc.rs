@@ -3,6 +3,7 @@
 use std::{sync::Arc, time::Duration};
 
 use duban_db::idempotency;
+use duban_extract::{Extraction, OverBudget};
 use duban_kit::{auth, list, names, peer};
 use duban_proto::{
     ApiError,
@@ -51,6 +52,24 @@ impl Ingest {
     }
 }
 
+impl Ingest {
+    /// Extraction is CPU work: it runs off the async workers, within the budget.
+    /// The bytes come back with the result, to be stored.
+    async fn extract(
+        &self,
+        content: Vec<u8>,
+        filename: &str,
+    ) -> Result<(Vec<u8>, Result<Extraction, OverBudget>), ApiError> {
+        let (source, budget) = (filename.to_string(), self.extract_budget);
+        tokio::task::spawn_blocking(move || {
+            let extracted = duban_extract::extract_within(&content, &source, budget);
+            (content, extracted)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("extraction task failed: {e}")))
+    }
+}
+
 const DOCUMENT_FILTERS: &[&str] = &["kind", "year", "content_sha256", "delivery_state"];
 const MAX_FILENAME_CHARS: usize = 255;
 
@@ -95,41 +114,51 @@ impl IngestService for Ingest {
         }
         let fingerprint = idempotency::fingerprint(&req);
         let sha256 = hex::encode(Sha256::digest(&req.content));
-        let content = req.content;
         let filename = req.filename;
-        // Extraction is CPU work; keep it off the async workers.
-        let (content, extraction) = {
-            let source = filename.clone();
-            let budget = self.extract_budget;
-            tokio::task::spawn_blocking(move || {
-                let extraction = duban_extract::extract_within(&content, &source, budget);
-                (content, extraction)
-            })
-            .await
-            .map_err(|e| ApiError::internal(format!("extraction task failed: {e}")))?
+        let (content, extracted) = if self.store.extracted(&sha256).await? {
+            // read before: answered with what is stored, without reading it again
+            (req.content, None)
+        } else {
+            let (content, extracted) = self.extract(req.content, &filename).await?;
+            (content, Some(extracted))
         };
-        let extraction = extraction.map_err(|over| ApiError::ResourceExhausted {
-            message: format!(
-                "{filename}: {over} (DUBAN_INGEST_EXTRACT_BUDGET_MS); nothing of it was stored: \
-                 split the document, or raise the limit"
-            ),
-        })?;
-        // The plans a document makes belong to its issuer's government.
-        let mut extraction = extraction;
-        owners::claim(who.as_ref(), &filename, &mut extraction)?;
-        governments::resolve_source_reports(&mut extraction);
-        let (document, stored) = self
-            .store
-            .create_document(NewDocument {
-                filename: &filename,
-                sha256,
-                content: &content,
-                extraction: &extraction,
-                request_id: &req.request_id,
-                fingerprint,
-                trace_context: peer::current_trace_context(),
-            })
-            .await?;
+        let new = |extraction| NewDocument {
+            filename: &filename,
+            sha256: sha256.clone(),
+            content: &content,
+            extraction,
+            request_id: &req.request_id,
+            fingerprint: fingerprint.clone(),
+            trace_context: peer::current_trace_context(),
+        };
+        let (document, stored) = match extracted {
+            None => self.store.create_document(new(None)).await?,
+            Some(Ok(mut extraction)) => {
+                // The plans a document makes belong to its issuer's government.
+                owners::claim(who.as_ref(), &filename, &mut extraction)?;
+                governments::resolve_source_reports(&mut extraction);
+                self.store.create_document(new(Some(&extraction))).await?
+            }
+            Some(Err(over)) => {
+                let why = format!("{over} (DUBAN_INGEST_EXTRACT_BUDGET_MS)");
+                match self.store.store_failed(new(None), &why).await? {
+                    Some(failed) => {
+                        self.metrics.document_failed();
+                        return Err(ApiError::ResourceExhausted {
+                            message: format!(
+                                "{filename}: {why}; kept as {} with delivery_state FAILED and \
+                                 nothing delivered: split the document, or raise the limit and \
+                                 send it again",
+                                failed.name
+                            ),
+                        }
+                        .into());
+                    }
+                    // read meanwhile by another call, with a larger budget
+                    None => self.store.create_document(new(None)).await?,
+                }
+            }
+        };
         // The same bytes stored before are answered with the stored document, which may be
         // another government's: the caller gets it only if it may read it.
         if !stored {

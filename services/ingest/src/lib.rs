@@ -67,7 +67,8 @@ pub struct Config {
     #[arg(long, env = "DUBAN_INGEST_MAX_DOCUMENT_BYTES", default_value_t = 32 * 1024 * 1024)]
     pub max_document_bytes: usize,
     /// Time one document's extraction may take, in milliseconds; a document that takes longer
-    /// is refused (RESOURCE_EXHAUSTED) and nothing of it is stored.
+    /// is refused (RESOURCE_EXHAUSTED), kept as FAILED and not delivered; sent again, it is read
+    /// again.
     #[arg(
         long,
         env = "DUBAN_INGEST_EXTRACT_BUDGET_MS",

@@ -21,7 +21,7 @@ impl IngestMetrics {
         let documents = IntCounterVec::new(
             Opts::new(
                 "ingest_documents_total",
-                "documents accepted: stored, or already there (same content or request_id)",
+                "documents received: stored, already there (same content or request_id), or kept as failed (over the extraction budget)",
             ),
             &["result"],
         )?;
@@ -60,6 +60,11 @@ impl IngestMetrics {
     pub fn document(&self, stored: bool) {
         let result = if stored { "stored" } else { "duplicate" };
         self.documents.with_label_values(&[result]).inc();
+    }
+
+    /// A document kept as failed: its extraction ran out of its budget.
+    pub fn document_failed(&self) {
+        self.documents.with_label_values(&["failed"]).inc();
     }
 
     pub fn delivered(&self) {

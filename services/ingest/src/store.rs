@@ -20,7 +20,8 @@ pub struct NewDocument<'a> {
     pub filename: &'a str,
     pub sha256: String,
     pub content: &'a [u8],
-    pub extraction: &'a Extraction,
+    /// None when the same bytes were stored and extracted before ([`Store::extracted`]).
+    pub extraction: Option<&'a Extraction>,
     pub request_id: &'a str,
     pub fingerprint: Vec<u8>,
     pub trace_context: HashMap<String, String>,
@@ -49,11 +50,12 @@ struct DocumentRow {
     failed: i64,
     plans: Vec<String>,
     delivery_error: String,
+    extraction_error: String,
 }
 
 impl From<DocumentRow> for Document {
     fn from(r: DocumentRow) -> Self {
-        let state = if r.failed > 0 {
+        let state = if r.failed > 0 || !r.extraction_error.is_empty() {
             DeliveryState::Failed
         } else if r.pending > 0 {
             DeliveryState::Pending
@@ -85,6 +87,8 @@ impl From<DocumentRow> for Document {
             }),
             delivery_error: if state == DeliveryState::Delivered {
                 String::new()
+            } else if !r.extraction_error.is_empty() {
+                r.extraction_error
             } else {
                 r.delivery_error
             },
@@ -94,7 +98,7 @@ impl From<DocumentRow> for Document {
 
 const DOCUMENT_COLUMNS: &str = "d.id, d.filename, d.content_sha256, d.size_bytes, d.kind, d.title,
     d.doc_number, d.issuer, d.published, d.year, d.encoding, d.reporting_rule, d.plan_count,
-    d.item_count, d.target_count, d.warnings, d.created_at,
+    d.item_count, d.target_count, d.warnings, d.created_at, d.extraction_error,
     (SELECT count(*) FROM outbox o WHERE o.document_id = d.id AND o.state = 'pending') AS pending,
     (SELECT count(*) FROM outbox o WHERE o.document_id = d.id AND o.state = 'failed') AS failed,
     ARRAY(SELECT o.plan_name FROM outbox o WHERE o.document_id = d.id AND o.state = 'delivered'
@@ -165,39 +169,13 @@ impl Store {
         {
             return Ok((done, false));
         }
-        let x = new.extraction;
-        let meta = &x.document;
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO documents (filename, content_sha256, size_bytes, content, text, kind, title,
-                 doc_number, issuer, published, year, encoding, reporting_rule, plan_count,
-                 item_count, target_count, warnings, extraction)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-             ON CONFLICT (content_sha256) DO NOTHING RETURNING id",
-        )
-        .bind(new.filename)
-        .bind(&new.sha256)
-        .bind(i64::try_from(new.content.len()).unwrap_or(i64::MAX))
-        .bind(new.content)
-        .bind(&x.text)
-        .bind(domain::kind_str(meta.kind))
-        .bind(meta.title.as_deref().unwrap_or_default())
-        .bind(meta.doc_number.as_deref().unwrap_or_default())
-        .bind(meta.issuer.as_deref().unwrap_or_default())
-        .bind(meta.published.as_deref().unwrap_or_default())
-        .bind(meta.year.unwrap_or_default())
-        .bind(&meta.encoding)
-        .bind(meta.reporting_rule.as_deref().unwrap_or_default())
-        .bind(0_i32)
-        .bind(i32::try_from(x.items.len()).unwrap_or(i32::MAX))
-        .bind(i32::try_from(x.items.iter().map(|i| i.targets.len()).sum::<usize>()).unwrap_or(i32::MAX))
-        .bind(&x.warnings)
-        .bind(sqlx::types::Json(x))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(api_error)?;
+        let inserted = match new.extraction {
+            Some(x) => insert_document(&mut tx, &new, x, "").await?,
+            None => None,
+        };
         let stored = inserted.is_some();
-        let id = match inserted {
-            Some(id) => {
+        let id = match inserted.zip(new.extraction) {
+            Some((id, x)) => {
                 let name = format!("documents/{id}");
                 let deliveries = domain::deliveries(x, &name);
                 for (index, delivery) in deliveries.iter().enumerate() {
@@ -241,6 +219,40 @@ impl Store {
         Ok((document, stored))
     }
 
+    /// Whether these bytes are stored with their extraction: a re-send needs none.
+    pub async fn extracted(&self, sha256: &str) -> Result<bool, ApiError> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM documents
+                 WHERE content_sha256 = $1 AND extraction_error = '')",
+        )
+        .bind(sha256)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(api_error)
+    }
+
+    /// Keeps a document whose extraction failed, with why, so it is listed as FAILED and not
+    /// lost; nothing of it is delivered. None when the same bytes were meanwhile stored with
+    /// their extraction: that document stands.
+    pub async fn store_failed(
+        &self,
+        new: NewDocument<'_>,
+        why: &str,
+    ) -> Result<Option<Document>, ApiError> {
+        let mut tx = self.pool.begin().await.map_err(api_error)?;
+        let unread = Extraction {
+            source: new.filename.to_string(),
+            warnings: vec![why.to_string()],
+            ..Default::default()
+        };
+        let Some(id) = insert_document(&mut tx, &new, &unread, why).await? else {
+            return Ok(None);
+        };
+        let document = fetch_document(&mut *tx, id).await?;
+        tx.commit().await.map_err(api_error)?;
+        Ok(document)
+    }
+
     pub async fn get_document(&self, id: i64) -> Result<Document, ApiError> {
         fetch_document(&self.pool, id)
             .await?
@@ -280,14 +292,19 @@ impl Store {
                 }
                 "delivery_state" => {
                     let clause = match term.value.to_ascii_uppercase().as_str() {
+                        // as Document's delivery_state says: a failure outranks a wait
                         "PENDING" => {
-                            " AND EXISTS (SELECT 1 FROM outbox o WHERE o.document_id = d.id AND o.state = 'pending')"
+                            " AND d.extraction_error = ''
+                              AND EXISTS (SELECT 1 FROM outbox o WHERE o.document_id = d.id AND o.state = 'pending')
+                              AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.document_id = d.id AND o.state = 'failed')"
                         }
                         "FAILED" => {
-                            " AND EXISTS (SELECT 1 FROM outbox o WHERE o.document_id = d.id AND o.state = 'failed')"
+                            " AND (d.extraction_error <> ''
+                                   OR EXISTS (SELECT 1 FROM outbox o WHERE o.document_id = d.id AND o.state = 'failed'))"
                         }
                         "DELIVERED" => {
-                            " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.document_id = d.id AND o.state <> 'delivered')"
+                            " AND d.extraction_error = ''
+                              AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.document_id = d.id AND o.state <> 'delivered')"
                         }
                         _ => {
                             return Err(ApiError::invalid(
@@ -408,6 +425,60 @@ pub async fn mark_failed(
     .execute(&mut *tx)
     .await?;
     tx.commit().await
+}
+
+/// Inserts a document, or replaces one with the same bytes whose extraction failed; None when
+/// the same bytes are stored with their extraction.
+async fn insert_document(
+    tx: &mut Transaction<'_, Postgres>,
+    new: &NewDocument<'_>,
+    x: &Extraction,
+    extraction_error: &str,
+) -> Result<Option<i64>, ApiError> {
+    let meta = &x.document;
+    let kind = if extraction_error.is_empty() {
+        domain::kind_str(meta.kind)
+    } else {
+        // not read, so not known
+        ""
+    };
+    sqlx::query_scalar(
+        "INSERT INTO documents (filename, content_sha256, size_bytes, content, text, kind, title,
+             doc_number, issuer, published, year, encoding, reporting_rule, plan_count,
+             item_count, target_count, warnings, extraction, extraction_error)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+         ON CONFLICT (content_sha256) DO UPDATE SET filename = EXCLUDED.filename,
+             text = EXCLUDED.text, kind = EXCLUDED.kind, title = EXCLUDED.title,
+             doc_number = EXCLUDED.doc_number, issuer = EXCLUDED.issuer,
+             published = EXCLUDED.published, year = EXCLUDED.year, encoding = EXCLUDED.encoding,
+             reporting_rule = EXCLUDED.reporting_rule, item_count = EXCLUDED.item_count,
+             target_count = EXCLUDED.target_count, warnings = EXCLUDED.warnings,
+             extraction = EXCLUDED.extraction, extraction_error = EXCLUDED.extraction_error
+         WHERE documents.extraction_error <> ''
+         RETURNING id",
+    )
+    .bind(new.filename)
+    .bind(&new.sha256)
+    .bind(i64::try_from(new.content.len()).unwrap_or(i64::MAX))
+    .bind(new.content)
+    .bind(&x.text)
+    .bind(kind)
+    .bind(meta.title.as_deref().unwrap_or_default())
+    .bind(meta.doc_number.as_deref().unwrap_or_default())
+    .bind(meta.issuer.as_deref().unwrap_or_default())
+    .bind(meta.published.as_deref().unwrap_or_default())
+    .bind(meta.year.unwrap_or_default())
+    .bind(&meta.encoding)
+    .bind(meta.reporting_rule.as_deref().unwrap_or_default())
+    .bind(0_i32)
+    .bind(i32::try_from(x.items.len()).unwrap_or(i32::MAX))
+    .bind(i32::try_from(x.items.iter().map(|i| i.targets.len()).sum::<usize>()).unwrap_or(i32::MAX))
+    .bind(&x.warnings)
+    .bind(sqlx::types::Json(x))
+    .bind(extraction_error)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(api_error)
 }
 
 async fn fetch_document<'e, E>(executor: E, id: i64) -> Result<Option<Document>, ApiError>
