@@ -1,13 +1,19 @@
-//! Throughput: extracts all seeds repeatedly for about three seconds and prints MB/s.
-//! `cargo run --release -p duban-extract --example bench`
+//! Throughput: extracts all seeds repeatedly for about three seconds and prints MB/s, then
+//! each seed's own rate. `cargo run --release -p duban-extract --example bench [-- NAME…]`
+//! (only the seeds whose file names contain one of the NAMEs, e.g. to profile one).
 
 use std::time::{Duration, Instant};
 
 fn main() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../seeds");
+    let only: Vec<String> = std::env::args().skip(1).collect();
     let mut docs = Vec::new();
     if let Ok(rd) = std::fs::read_dir(&dir) {
         for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !only.is_empty() && !only.iter().any(|o| name.contains(o.as_str())) {
+                continue;
+            }
             if let Ok(b) = std::fs::read(e.path()) {
                 docs.push((e.path().to_string_lossy().into_owned(), b));
             }
@@ -32,6 +38,7 @@ fn main() {
     }
     let secs = start.elapsed().as_secs_f64();
     let cpu = cpu_seconds().map(|c| c - cpu0.unwrap_or(0.0));
+    per_document(&docs);
     println!(
         "{rounds} rounds over {} seeds ({total} bytes), {items} items: {:.1} MB/s wall",
         docs.len(),
@@ -51,4 +58,31 @@ fn cpu_seconds() -> Option<f64> {
     let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
     Some(ns / 1e9)
+}
+
+/// Each document's own rate: which kind of text costs most.
+#[inline(never)]
+fn per_document(docs: &[(String, Vec<u8>)]) {
+    for (name, b) in docs {
+        let cpu0 = cpu_seconds().unwrap_or(0.0);
+        let mut rounds = 0usize;
+        let mut x = None;
+        while cpu_seconds().unwrap_or(0.0) - cpu0 < 0.5 {
+            x = Some(duban_extract::extract(b, name));
+            rounds += 1;
+        }
+        let c = cpu_seconds().unwrap_or(0.0) - cpu0;
+        let kind = x
+            .map(|x| format!("{:?}", x.document.kind))
+            .unwrap_or_default();
+        let file = std::path::Path::new(name)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        println!(
+            "  {file}: {kind}, {} bytes, {:.1} MB/s per core",
+            b.len(),
+            (b.len() * rounds) as f64 / c / 1e6
+        );
+    }
 }

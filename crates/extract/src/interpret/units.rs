@@ -396,7 +396,7 @@ fn parse_labelled_to(content: &str) -> (Vec<UnitRef>, Vec<String>, usize) {
     let mut warnings = Vec::new();
     let mut end_of_lists = 0usize;
     let found = labels(content);
-    let mut seen_labels: Vec<String> = Vec::new();
+    let mut seen_labels: Vec<(&str, &str)> = Vec::new();
     for (i, lab) in found.iter().enumerate() {
         let (level, label) = (lab.level, lab.label);
         let end = found.get(i + 1).map(|n| n.start).unwrap_or(content.len());
@@ -405,17 +405,21 @@ fn parse_labelled_to(content: &str) -> (Vec<UnitRef>, Vec<String>, usize) {
         // that is not about units
         let list = list.get(..list_stop(list)).unwrap_or(list);
         end_of_lists = lab.end + list.len();
-        let full_label = if level.is_empty() {
-            label.to_string()
-        } else {
-            format!("{level}级{label}")
+        // spelt out only for a warning: labels are many, warnings few
+        let full_label = || {
+            if level.is_empty() {
+                label.to_string()
+            } else {
+                format!("{level}级{label}")
+            }
         };
-        if !level.is_empty() && seen_labels.contains(&full_label) {
+        if !level.is_empty() && seen_labels.contains(&(level, label)) {
             warnings.push(format!(
-                "label {full_label} repeated in one item: one of them may be mislabelled"
+                "label {} repeated in one item: one of them may be mislabelled",
+                full_label()
             ));
         }
-        seen_labels.push(full_label.clone());
+        seen_labels.push((level, label));
         if is_person_label(label) {
             continue;
         }
@@ -428,7 +432,8 @@ fn parse_labelled_to(content: &str) -> (Vec<UnitRef>, Vec<String>, usize) {
                     && own != level
                 {
                     warnings.push(format!(
-                        "unit {name} listed under {full_label}: its name says {own}级"
+                        "unit {name} listed under {}: its name says {own}级",
+                        full_label()
                     ));
                 }
             }

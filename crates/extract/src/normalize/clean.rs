@@ -91,22 +91,26 @@ fn normalize_char(c: char) -> Option<char> {
     }
 }
 
-/// Can a character that `normalize_char` changes start with this byte? Control characters and
-/// DEL; C2 (U+0080–U+00BF: C1 controls, the no-break space, the soft hyphen); E2 (zero-width
-/// spaces), E3 (the ideographic space) and EF (the BOM, full-width forms). CJK characters (E4–E9)
-/// and continuation bytes never do, so the scan skips them without decoding.
-const MAY_CHANGE: [bool; 256] = {
-    let mut t = [false; 256];
+/// How far the scan for characters that `normalize_char` may change steps from a character's
+/// first byte: 0 where the character must be looked at, else the character's length, so CJK
+/// text (E4–E9) is crossed a character at a time without decoding. Looked at: control
+/// characters and DEL; C2 (U+0080–U+00BF: C1 controls, the no-break space, the soft hyphen);
+/// E2 (zero-width spaces), E3 (the ideographic space) and EF (the BOM, full-width forms).
+/// Continuation bytes are never a step's start; they step one, as ASCII does.
+const STEP: [u8; 256] = {
+    let mut t = [1u8; 256];
     let mut i = 0;
-    while i < 0x20 {
-        t[i] = i != b'\n' as usize;
+    while i < 256 {
+        t[i] = match i {
+            0x0A => 1,
+            0x00..=0x1F | 0x7F | 0xC2 | 0xE2 | 0xE3 | 0xEF => 0,
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xFF => 4,
+            _ => 1,
+        };
         i += 1;
     }
-    t[0x7F] = true;
-    t[0xC2] = true;
-    t[0xE2] = true;
-    t[0xE3] = true;
-    t[0xEF] = true;
     t
 };
 
@@ -117,12 +121,13 @@ fn normalize_chars(text: &str) -> Option<(String, StepMap)> {
     let bytes = text.as_bytes();
     let mut out: Option<(String, Builder)> = None;
     let (mut copied, mut i) = (0usize, 0usize);
-    while i < bytes.len() {
-        if !bytes.get(i).is_some_and(|&b| MAY_CHANGE[usize::from(b)]) {
-            i += 1;
+    while let Some(&byte) = bytes.get(i) {
+        let step = STEP[usize::from(byte)];
+        if step > 0 {
+            i += usize::from(step);
             continue;
         }
-        // a flagged byte is ASCII or a lead byte, so `i` is a character boundary
+        // steps go from character to character, so `i` is a character boundary
         let Some(c) = text.get(i..).and_then(|t| t.chars().next()) else {
             break;
         };

@@ -407,7 +407,10 @@ fn build(
         if l.end > end {
             break;
         }
-        if units::starts_with_label(l.text(text)) {
+        // a line inside a clause already cut out ("(市级牵头单位:…)" split onto its own line)
+        // cuts nothing more: not read again
+        let inside_clause = cl.iter().any(|&(s, e)| s <= l.start && l.end <= e);
+        if !inside_clause && units::starts_with_label(l.text(text)) {
             cl.push((l.start, l.start + units::label_line_len(l.text(text))));
         }
     }
