@@ -1,5 +1,9 @@
 //! `duban`: the operators' tool and the README's entry point.
 
+// Extraction makes many small strings; mimalloc serves them in about half of glibc's time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bench;
 mod client;
 mod db;

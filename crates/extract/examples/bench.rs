@@ -4,6 +4,10 @@
 
 use std::time::{Duration, Instant};
 
+// Extraction makes many small strings; mimalloc serves them in about half of glibc's time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../seeds");
     let only: Vec<String> = std::env::args().skip(1).collect();
