@@ -198,7 +198,12 @@ impl TargetsService for Targets {
 
     async fn get_task(&self, request: Request<GetTaskRequest>) -> Result<Response<Task>, Status> {
         let (plan, task) = names::parse_task("name", &request.get_ref().name)?;
-        self.scope(auth::caller(&request), plan, false).await?;
+        // The task cache answers without the database: the plan is read only where a
+        // government limits the caller (a missing plan is its task's NOT_FOUND either way).
+        let who = auth::caller(&request).filter(|who| !who.reads_everything());
+        if who.is_some() {
+            self.scope(who, plan, false).await?;
+        }
         Ok(Response::new(self.store.get_task(plan, task).await?))
     }
 
