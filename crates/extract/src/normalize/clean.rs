@@ -91,45 +91,52 @@ fn normalize_char(c: char) -> Option<char> {
     }
 }
 
-/// How far the scan for characters that `normalize_char` may change steps from a character's
-/// first byte: 0 where the character must be looked at, else the character's length, so CJK
-/// text (E4–E9) is crossed a character at a time without decoding. Looked at: control
-/// characters and DEL; C2 (U+0080–U+00BF: C1 controls, the no-break space, the soft hyphen);
-/// E2 (zero-width spaces), E3 (the ideographic space) and EF (the BOM, full-width forms).
-/// Continuation bytes are never a step's start; they step one, as ASCII does.
-const STEP: [u8; 256] = {
-    let mut t = [1u8; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = match i {
-            0x0A => 1,
-            0x00..=0x1F | 0x7F | 0xC2 | 0xE2 | 0xE3 | 0xEF => 0,
-            0xC0..=0xDF => 2,
-            0xE0..=0xEF => 3,
-            0xF0..=0xFF => 4,
-            _ => 1,
-        };
-        i += 1;
-    }
-    t
-};
+/// Is this byte a control character (not the newline), DEL or C2 (U+0080–U+00BF: C1 controls,
+/// the no-break space, the soft hyphen)? Such characters are rare, and `normalize_char` may
+/// change them; so it may those starting with E2 (zero-width spaces), E3 (the ideographic
+/// space) and EF (the BOM, full-width forms), which are common.
+fn is_rare_change(b: u8) -> bool {
+    (b < 0x20) & (b != b'\n') | (b == 0x7F) | (b == 0xC2)
+}
+
+/// Where a character that `normalize_char` may change starts, in order: the common lead bytes
+/// by SIMD search, the rare ones from the 64-byte chunks that hold any (a branch-free test
+/// over each chunk, which vectorizes). Each such byte is ASCII or a lead byte, so each position
+/// is a character's start.
+fn may_change_at(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let mut common = memchr::memchr3_iter(0xE2, 0xE3, 0xEF, bytes).peekable();
+    let mut rare = bytes
+        .chunks(64)
+        .enumerate()
+        .filter(|(_, ch)| ch.iter().fold(false, |acc, &b| acc | is_rare_change(b)))
+        .flat_map(|(k, ch)| {
+            ch.iter()
+                .enumerate()
+                .filter(|(_, b)| is_rare_change(**b))
+                .map(move |(j, _)| k * 64 + j)
+        })
+        .peekable();
+    std::iter::from_fn(move || match (common.peek(), rare.peek()) {
+        (Some(c), Some(r)) if r < c => rare.next(),
+        (Some(_), _) => common.next(),
+        (None, _) => rare.next(),
+    })
+}
 
 /// `text` with `normalize_char` applied, and the step's map; None when nothing changes. One
 /// pass: the runs between changed characters are copied whole (in Chinese text the full-width
 /// comma alone comes every few words, so the runs are short but many).
 fn normalize_chars(text: &str) -> Option<(String, StepMap)> {
-    let bytes = text.as_bytes();
+    apply_at(text, may_change_at(text.as_bytes()))
+}
+
+/// `normalize_char` applied to the characters starting at `starts` (ascending).
+fn apply_at(text: &str, starts: impl Iterator<Item = usize>) -> Option<(String, StepMap)> {
     let mut out: Option<(String, Builder)> = None;
-    let (mut copied, mut i) = (0usize, 0usize);
-    while let Some(&byte) = bytes.get(i) {
-        let step = STEP[usize::from(byte)];
-        if step > 0 {
-            i += usize::from(step);
-            continue;
-        }
-        // steps go from character to character, so `i` is a character boundary
+    let mut copied = 0usize;
+    for i in starts {
         let Some(c) = text.get(i..).and_then(|t| t.chars().next()) else {
-            break;
+            continue;
         };
         let len = c.len_utf8();
         let n = normalize_char(c);
@@ -147,7 +154,6 @@ fn normalize_chars(text: &str) -> Option<(String, StepMap)> {
             }
             copied = i + len;
         }
-        i += len;
     }
     let (mut o, mut b) = out?;
     o.push_str(text.get(copied..).unwrap_or(""));
