@@ -1062,6 +1062,55 @@ async fn assignments_ledgers_and_loads_stay_within_the_government() {
     set.stop().await;
 }
 
+/// A document kept as failed (over its extraction budget) names no issuer, since it was not
+/// read: it is the government's of who sent it, as a read one naming none is, so its sender
+/// sees it failed and another government does not.
+#[tokio::test]
+async fn a_failed_document_is_its_senders_government() {
+    let secrets = secrets();
+    let mut config = StackConfig::ephemeral(&fresh_database().await);
+    config.security = secrets.config();
+    config.ingest_extract_budget_ms = 1;
+    let set = TestSet::start_with(config).await;
+    let ingest = |token: &str| IngestServiceClient::new(as_caller(&set, Service::Ingest, token));
+    let seed = std::fs::read_to_string(duban_testkit::seed(SEED_DECOMPOSITION)).expect("the seed");
+    let wuchang = secrets.token("admin-wc", Role::Admin, "武昌区");
+    let status = ingest(&wuchang)
+        .create_document(CreateDocumentRequest {
+            content: seed.replace('\n', " ").repeat(16).into_bytes(),
+            filename: "long.txt".into(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        status.code(),
+        Code::ResourceExhausted,
+        "{}",
+        status.message()
+    );
+    let listed = |token: String| {
+        let mut client = ingest(&token);
+        async move {
+            client
+                .list_documents(ListDocumentsRequest {
+                    filter: "delivery_state=FAILED".into(),
+                    ..Default::default()
+                })
+                .await
+                .expect("ListDocuments")
+                .into_inner()
+                .documents
+        }
+    };
+    let own = listed(wuchang.clone()).await;
+    assert_eq!(own.len(), 1, "{own:?}");
+    assert_eq!(own[0].issuer, "武昌区");
+    let jiangan = secrets.token("admin-ja", Role::Admin, "江岸区");
+    assert!(listed(jiangan).await.is_empty());
+    set.stop().await;
+}
+
 #[tokio::test]
 async fn documents_are_read_within_the_government() {
     let secrets = secrets();

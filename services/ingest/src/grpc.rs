@@ -141,7 +141,13 @@ impl IngestService for Ingest {
             }
             Some(Err(over)) => {
                 let why = format!("{over} (DUBAN_INGEST_EXTRACT_BUDGET_MS)");
-                match self.store.store_failed(new(None), &why).await? {
+                // not read, so naming no issuer: it is the government's of who sent it, as a
+                // read document that names none is, so that they can see it failed
+                let issuer = who
+                    .as_ref()
+                    .filter(|who| !who.reads_everything())
+                    .map(|who| who.government.clone());
+                match self.store.store_failed(new(None), &why, issuer).await? {
                     Some(failed) => {
                         self.metrics.document_failed();
                         return Err(ApiError::ResourceExhausted {

@@ -232,19 +232,21 @@ impl Store {
     }
 
     /// Keeps a document whose extraction failed, with why, so it is listed as FAILED and not
-    /// lost; nothing of it is delivered. None when the same bytes were meanwhile stored with
-    /// their extraction: that document stands.
+    /// lost; nothing of it is delivered. `issuer` is whose it is taken to be. None when the
+    /// same bytes were meanwhile stored with their extraction: that document stands.
     pub async fn store_failed(
         &self,
         new: NewDocument<'_>,
         why: &str,
+        issuer: Option<String>,
     ) -> Result<Option<Document>, ApiError> {
         let mut tx = self.pool.begin().await.map_err(api_error)?;
-        let unread = Extraction {
+        let mut unread = Extraction {
             source: new.filename.to_string(),
             warnings: vec![why.to_string()],
             ..Default::default()
         };
+        unread.document.issuer = issuer;
         let Some(id) = insert_document(&mut tx, &new, &unread, why).await? else {
             return Ok(None);
         };
