@@ -66,6 +66,39 @@ async fn listed_text(client: &mut TargetsServiceClient<Channel>, plan: &str, nam
         .text
 }
 
+/// A district plan of 2025 titled `title` holding `task`, and the task as stored.
+async fn plan_with_task(
+    client: &mut TargetsServiceClient<Channel>,
+    title: &str,
+    task: Task,
+) -> (Plan, Task) {
+    let plan = client
+        .create_plan(CreatePlanRequest {
+            plan: Some(Plan {
+                title: title.into(),
+                year: 2025,
+                level: "区".into(),
+                ..Default::default()
+            }),
+            tasks: vec![task],
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let task = client
+        .list_tasks(ListTasksRequest {
+            parent: plan.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .tasks
+        .remove(0);
+    (plan, task)
+}
+
 /// Reads through `client` until `read` gives `want`; the change notification is asynchronous,
 /// so this bounds how long it may take rather than timing it.
 async fn eventually(
@@ -89,44 +122,26 @@ async fn cached_tasks_follow_every_change() {
     let shutdown = CancellationToken::new();
     let mut a = set.targets.clone();
     let mut b = replica(&set, &shutdown).await;
-    let plan = a
-        .create_plan(CreatePlanRequest {
-            plan: Some(Plan {
-                title: "缓存测试".into(),
-                year: 2025,
-                level: "区".into(),
-                ..Default::default()
-            }),
-            tasks: vec![Task {
-                text: "新增就业1000人".into(),
-                indicators: vec![Indicator {
-                    quantity: Some(Quantity {
-                        phrase: "新增就业1000人".into(),
-                        metric: "新增就业".into(),
-                        value: 1000.0,
-                        unit: "人".into(),
-                        comparator: Comparator::AtLeast as i32,
-                        ..Default::default()
-                    }),
+    let (plan, task) = plan_with_task(
+        &mut a,
+        "缓存测试",
+        Task {
+            text: "新增就业1000人".into(),
+            indicators: vec![Indicator {
+                quantity: Some(Quantity {
+                    phrase: "新增就业1000人".into(),
+                    metric: "新增就业".into(),
+                    value: 1000.0,
+                    unit: "人".into(),
+                    comparator: Comparator::AtLeast as i32,
                     ..Default::default()
-                }],
+                }),
                 ..Default::default()
             }],
-            request_id: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let task = a
-        .list_tasks(ListTasksRequest {
-            parent: plan.name.clone(),
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .tasks
-        .remove(0);
+        },
+    )
+    .await;
     assert_eq!(task.indicators.len(), 1, "the task has its indicator");
     let name = task.name.clone();
 
@@ -209,34 +224,16 @@ async fn cached_tasks_follow_every_change() {
 async fn a_cached_task_is_answered_without_reading_its_plan() {
     let set = TestSet::start().await;
     let mut targets = set.targets.clone();
-    let plan = targets
-        .create_plan(CreatePlanRequest {
-            plan: Some(Plan {
-                title: "缓存读取".into(),
-                year: 2025,
-                level: "区".into(),
-                ..Default::default()
-            }),
-            tasks: vec![Task {
-                text: "新增就业1000人".into(),
-                ..Default::default()
-            }],
-            request_id: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let name = targets
-        .list_tasks(ListTasksRequest {
-            parent: plan.name.clone(),
+    let (_, task) = plan_with_task(
+        &mut targets,
+        "缓存读取",
+        Task {
+            text: "新增就业1000人".into(),
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .tasks
-        .remove(0)
-        .name;
+        },
+    )
+    .await;
+    let name = task.name;
     let first = text_of(&mut targets, &name).await;
     let pool = sqlx::PgPool::connect(&set.database_url).await.unwrap();
     let mut lock = pool.begin().await.unwrap();

@@ -50,9 +50,7 @@ impl Ingest {
             metrics,
         }
     }
-}
 
-impl Ingest {
     /// Extraction is CPU work: it runs off the async workers, within the budget.
     /// The bytes come back with the result, to be stored.
     async fn extract(
@@ -141,13 +139,14 @@ impl IngestService for Ingest {
             }
             Some(Err(over)) => {
                 let why = format!("{over} (DUBAN_INGEST_EXTRACT_BUDGET_MS)");
-                // not read, so naming no issuer: it is the government's of who sent it, as a
-                // read document that names none is, so that they can see it failed
-                let issuer = who
-                    .as_ref()
-                    .filter(|who| !who.reads_everything())
-                    .map(|who| who.government.clone());
-                match self.store.store_failed(new(None), &why, issuer).await? {
+                // kept unread, with why: a document naming no issuer, claimed as any such is
+                let mut unread = Extraction {
+                    source: filename.clone(),
+                    warnings: vec![why.clone()],
+                    ..Default::default()
+                };
+                owners::claim(who.as_ref(), &filename, &mut unread)?;
+                match self.store.store_failed(new(None), &unread, &why).await? {
                     Some(failed) => {
                         self.metrics.document_failed();
                         return Err(ApiError::ResourceExhausted {

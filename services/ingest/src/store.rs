@@ -231,23 +231,17 @@ impl Store {
         .map_err(api_error)
     }
 
-    /// Keeps a document whose extraction failed, with why, so it is listed as FAILED and not
-    /// lost; nothing of it is delivered. `issuer` is whose it is taken to be. None when the
-    /// same bytes were meanwhile stored with their extraction: that document stands.
+    /// Keeps a document whose extraction failed (`unread`: what is known of it), with why, so
+    /// it is listed as FAILED and not lost; nothing of it is delivered. None when the same
+    /// bytes were meanwhile stored with their extraction: that document stands.
     pub async fn store_failed(
         &self,
         new: NewDocument<'_>,
+        unread: &Extraction,
         why: &str,
-        issuer: Option<String>,
     ) -> Result<Option<Document>, ApiError> {
         let mut tx = self.pool.begin().await.map_err(api_error)?;
-        let mut unread = Extraction {
-            source: new.filename.to_string(),
-            warnings: vec![why.to_string()],
-            ..Default::default()
-        };
-        unread.document.issuer = issuer;
-        let Some(id) = insert_document(&mut tx, &new, &unread, why).await? else {
+        let Some(id) = insert_document(&mut tx, &new, unread, why).await? else {
             return Ok(None);
         };
         let document = fetch_document(&mut *tx, id).await?;
