@@ -65,7 +65,6 @@ fn cpu_seconds() -> Option<f64> {
 }
 
 /// Each document's own rate: which kind of text costs most.
-#[inline(never)]
 fn per_document(docs: &[(String, Vec<u8>)]) {
     for (name, b) in docs {
         let cpu0 = cpu_seconds().unwrap_or(0.0);

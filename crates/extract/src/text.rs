@@ -118,3 +118,16 @@ mod tests {
         assert!(!has("地区生产总值", "总额"));
     }
 }
+
+/// Two ascending sequences (positions found by two searches) as one ascending sequence.
+pub fn merge<T: Ord>(
+    a: impl Iterator<Item = T>,
+    b: impl Iterator<Item = T>,
+) -> impl Iterator<Item = T> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if y < x => b.next(),
+        (Some(_), _) => a.next(),
+        (None, _) => b.next(),
+    })
+}

@@ -104,8 +104,7 @@ fn is_rare_change(b: u8) -> bool {
 /// over each chunk, which vectorizes). Each such byte is ASCII or a lead byte, so each position
 /// is a character's start.
 fn may_change_at(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    let mut common = memchr::memchr3_iter(0xE2, 0xE3, 0xEF, bytes).peekable();
-    let mut rare = bytes
+    let rare = bytes
         .chunks(64)
         .enumerate()
         .filter(|(_, ch)| ch.iter().fold(false, |acc, &b| acc | is_rare_change(b)))
@@ -114,13 +113,8 @@ fn may_change_at(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
                 .enumerate()
                 .filter(|(_, b)| is_rare_change(**b))
                 .map(move |(j, _)| k * 64 + j)
-        })
-        .peekable();
-    std::iter::from_fn(move || match (common.peek(), rare.peek()) {
-        (Some(c), Some(r)) if r < c => rare.next(),
-        (Some(_), _) => common.next(),
-        (None, _) => rare.next(),
-    })
+        });
+    crate::text::merge(memchr::memchr3_iter(0xE2, 0xE3, 0xEF, bytes), rare)
 }
 
 /// `text` with `normalize_char` applied, and the step's map; None when nothing changes. One

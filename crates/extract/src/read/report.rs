@@ -177,16 +177,10 @@ fn clauses(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
     };
     // the separators are ASCII or "。", found by SIMD search and taken in order
     let b = seg.as_bytes();
-    let mut ascii = memchr::memchr3_iter(b',', b';', b'\n', b).peekable();
-    let mut stops = memchr::memmem::find_iter(b, "。".as_bytes()).peekable();
+    let ascii = memchr::memchr3_iter(b',', b';', b'\n', b).map(|at| (at, 1));
+    let stops = memchr::memmem::find_iter(b, "。".as_bytes()).map(|at| (at, "。".len()));
     let mut cs = 0usize;
-    loop {
-        let (at, len) = match (ascii.peek().copied(), stops.peek().copied()) {
-            (Some(a), Some(f)) if a < f => (ascii.next().unwrap_or(a), 1),
-            (_, Some(f)) => (stops.next().unwrap_or(f), "。".len()),
-            (Some(a), None) => (ascii.next().unwrap_or(a), 1),
-            (None, None) => break,
-        };
+    for (at, len) in crate::text::merge(ascii, stops) {
         push_trimmed(seg, start, cs, at, &mut out);
         cs = at + len;
     }
