@@ -95,6 +95,19 @@ pub fn head_bytes(text: &str, n: usize) -> &str {
     text.get(..end).unwrap_or(text)
 }
 
+/// Two ascending sequences (positions found by two searches) as one ascending sequence.
+pub fn merge<T: Ord>(
+    a: impl Iterator<Item = T>,
+    b: impl Iterator<Item = T>,
+) -> impl Iterator<Item = T> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if y < x => b.next(),
+        (Some(_), _) => a.next(),
+        (None, _) => b.next(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,17 +130,4 @@ mod tests {
         assert!(has("地区生产总值增长6%", "总值"));
         assert!(!has("地区生产总值", "总额"));
     }
-}
-
-/// Two ascending sequences (positions found by two searches) as one ascending sequence.
-pub fn merge<T: Ord>(
-    a: impl Iterator<Item = T>,
-    b: impl Iterator<Item = T>,
-) -> impl Iterator<Item = T> {
-    let (mut a, mut b) = (a.peekable(), b.peekable());
-    std::iter::from_fn(move || match (a.peek(), b.peek()) {
-        (Some(x), Some(y)) if y < x => b.next(),
-        (Some(_), _) => a.next(),
-        (None, _) => b.next(),
-    })
 }
