@@ -509,31 +509,31 @@ pub fn find_quantities(text: &str) -> Vec<Found> {
     out
 }
 
-fn is_cn_numeral(c: char) -> bool {
-    matches!(
-        c,
-        '零' | '〇'
-            | '一'
-            | '二'
-            | '两'
-            | '三'
-            | '四'
-            | '五'
-            | '六'
-            | '七'
-            | '八'
-            | '九'
-            | '十'
-            | '百'
-            | '千'
-            | '万'
-            | '亿'
-    )
+/// The numeral characters (all three bytes long in UTF-8).
+const CN_NUMERALS: [char; 17] = [
+    '零', '〇', '一', '二', '两', '三', '四', '五', '六', '七', '八', '九', '十', '百', '千', '万',
+    '亿',
+];
+
+/// The numerals by their bytes: for a lead byte E3–E9 and a second byte, the set of third
+/// bytes (their low six bits) that complete a numeral. Asking costs one load per character
+/// instead of decoding it.
+static NUMERAL_BYTES: [u64; 7 * 64] = numeral_bytes();
+
+const fn numeral_bytes() -> [u64; 7 * 64] {
+    let mut t = [0u64; 7 * 64];
+    let mut i = 0;
+    while i < CN_NUMERALS.len() {
+        let cp = CN_NUMERALS[i] as u32;
+        let (b0, b1, b2) = (0xE0 | (cp >> 12), (cp >> 6) & 0x3F, cp & 0x3F);
+        t[((b0 - 0xE3) * 64 + b1) as usize] |= 1u64 << b2;
+        i += 1;
+    }
+    t
 }
 
 /// The numbers in a text — digits with an optional decimal part, or a run of numeral
-/// characters — scanned byte by byte (this runs on every item): a CJK character is decoded
-/// from its three bytes only to ask whether it is a numeral.
+/// characters — scanned byte by byte (this runs on every item).
 fn numbers(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let b = text.as_bytes();
     let mut i = 0usize;
@@ -544,8 +544,8 @@ fn numbers(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
             return None;
         }
         let (b1, b2) = (*b.get(at + 1)?, *b.get(at + 2)?);
-        let cp = (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
-        char::from_u32(cp).filter(|c| is_cn_numeral(*c)).map(|_| 3)
+        let set = NUMERAL_BYTES.get(usize::from(b0 - 0xE3) * 64 + usize::from(b1 & 0x3F))?;
+        (set >> (b2 & 0x3F) & 1 == 1).then_some(3)
     };
     std::iter::from_fn(move || {
         while let Some(&c) = b.get(i) {
@@ -848,6 +848,16 @@ pub fn plausibility_warning(q: &Quantity) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_numeral_table_knows_every_numeral_and_nothing_else() {
+        for c in ('\u{800}'..='\u{FFFF}').filter(|c| c.len_utf8() == 3) {
+            let s = format!("{c}");
+            let found: Vec<_> = numbers(&s).collect();
+            let numeral = CN_NUMERALS.contains(&c);
+            assert_eq!(found == vec![(0, 3)], numeral, "{c}");
+        }
+    }
 
     fn one(s: &str) -> Quantity {
         let f = find_quantities(s);

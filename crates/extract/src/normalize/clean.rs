@@ -69,12 +69,15 @@ const BOILERPLATE_START: &[&str] = &[
 ];
 
 /// Characters that only occur in traditional-character text; their presence switches the
-/// character mapping on.
+/// character mapping on. Leftmost-first for the SIMD prefilter; single characters never
+/// overlap, so the count is the same as the standard kind's.
 static TRAD_MARKERS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    aho_corasick::AhoCorasick::new([
-        "們", "這", "發", "經", "區", "會", "國", "為", "個", "實", "產", "務",
-    ])
-    .expect("markers")
+    aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build([
+            "們", "這", "發", "經", "區", "會", "國", "為", "個", "實", "產", "務",
+        ])
+        .expect("markers")
 });
 
 const PINYIN_TONE: &str = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňḿ";

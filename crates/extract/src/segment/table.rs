@@ -754,7 +754,8 @@ pub fn find(text: &str, lines: &[Line]) -> Vec<Table> {
         // a header is a short line of column names: one of them per line, or several split
         // by pipes, tabs or spaces
         let short = !s.is_empty() && s.len() <= 48;
-        let split = s.len() <= 600 && s.contains(['|', '\t', ' ']);
+        // ASCII separators: a byte search, not a character-by-character decode
+        let split = s.len() <= 600 && memchr::memchr3(b'|', b'\t', b' ', s.as_bytes()).is_some();
         let named = (short || split)
             && [
                 "序", "编号", "单位", "任务", "项目", "事项", "指标", "内容", "实事", "时限",
