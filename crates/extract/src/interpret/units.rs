@@ -502,29 +502,53 @@ fn unit_level(name: &str) -> Option<&'static str> {
     }
 }
 
-/// The bracket at `open` and its matching close, bounded so that "((((…" stays linear.
+/// The bracket at `open` and its matching close, bounded so that "((((…" stays linear. Read
+/// byte by byte: the brackets are ASCII or 【】 (E3 80 90/91), and no other character's bytes
+/// look like them.
 fn bracket_at(text: &str, open: usize) -> Option<(usize, usize, usize)> {
     let c = text.get(open..)?.chars().next()?;
     let inner_start = open + c.len_utf8();
+    let b = text.get(inner_start..)?.as_bytes();
     let mut depth = 1i32;
-    for (i, ch) in text.get(inner_start..)?.char_indices().take(1200) {
-        match ch {
-            '(' | '【' | '[' => depth += 1,
-            ')' | '】' | ']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some((
-                        inner_start,
-                        inner_start + i,
-                        inner_start + i + ch.len_utf8(),
-                    ));
-                }
-            }
-            '\n' => return None,
-            _ => {}
+    let mut chars = 0usize;
+    let mut i = 0usize;
+    while let Some(&x) = b.get(i) {
+        if chars == 1200 {
+            return None;
         }
+        let (opens, closes, len) = match x {
+            b'(' | b'[' => (true, false, 1),
+            b')' | b']' => (false, true, 1),
+            b'\n' => return None,
+            0xE3 if b.get(i + 1) == Some(&0x80) => match b.get(i + 2) {
+                Some(0x90) => (true, false, 3),
+                Some(0x91) => (false, true, 3),
+                _ => (false, false, 3),
+            },
+            _ => (false, false, utf8_len(x)),
+        };
+        if opens {
+            depth += 1;
+        } else if closes {
+            depth -= 1;
+            if depth == 0 {
+                return Some((inner_start, inner_start + i, inner_start + i + len));
+            }
+        }
+        i += len;
+        chars += 1;
     }
     None
+}
+
+/// The length of the character whose first byte is `b`.
+fn utf8_len(b: u8) -> usize {
+    match b {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        0xC0.. => 2,
+        _ => 1,
+    }
 }
 
 /// Finds the responsibility clauses of an item, in order.
@@ -561,8 +585,16 @@ pub fn find_clauses_with(text: &str, cache: &mut ClauseCache) -> Vec<Clause> {
     let mut out = Vec::new();
     let mut search = 0usize;
     let end_of_item = text.trim_end().trim_end_matches(['。', ';']).len();
-    while let Some(rel) = text.get(search..).and_then(|s| s.find(['(', '【', '['])) {
-        let open = search + rel;
+    // where brackets open, by SIMD search ('(' and '[' are bytes, '【' is three): a search for
+    // a set of characters decodes every character
+    let opens = crate::text::merge(
+        memchr::memchr2_iter(b'(', b'[', text.as_bytes()),
+        memchr::memmem::find_iter(text.as_bytes(), "【".as_bytes()),
+    );
+    for open in opens {
+        if open < search {
+            continue;
+        }
         let Some((inner_start, close_at, after)) = bracket_at(text, open) else {
             search = open + 1;
             continue;
