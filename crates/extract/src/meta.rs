@@ -92,8 +92,7 @@ pub fn extract_meta(text: &str, html_title: Option<&str>) -> Meta {
         }
     }
     if meta.title.is_none() {
-        meta.title = text
-            .lines()
+        meta.title = crate::text::lines(text)
             .map(str::trim)
             .take(80)
             .find(|l| is_title_like(l))
@@ -106,7 +105,7 @@ pub fn extract_meta(text: &str, html_title: Option<&str>) -> Meta {
         meta.doc_number = doc_number_in(head);
     }
     // signature: an issuing body on the line before a bare date line
-    let mut lines = text.lines().take(401).map(str::trim);
+    let mut lines = crate::text::lines(text).take(401).map(str::trim);
     let mut body = lines.next().unwrap_or("");
     for date in lines {
         let body = std::mem::replace(&mut body, date);
@@ -134,7 +133,7 @@ pub fn extract_meta(text: &str, html_title: Option<&str>) -> Meta {
         }
     }
     if meta.published.is_none() {
-        meta.published = text.lines().take(40).find_map(|l| {
+        meta.published = crate::text::lines(text).take(40).find_map(|l| {
             (crate::text::has(l, "发布时间")
                 || crate::text::has(l, "发布日期")
                 || crate::text::has(l, "日期"))

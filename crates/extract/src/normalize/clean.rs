@@ -26,15 +26,21 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Words of boilerplate that may stand anywhere in its line ("…ICP备…", "…版权所有…"):
-/// rare, found by SIMD search over the whole text.
-const BOILERPLATE_ANYWHERE: &[&str] = &[
-    "ICP",
-    "公网安备",
-    "版权所有",
-    "技术支持",
-    "网站标识码",
-    "您访问的链接",
-];
+/// rare, found in one SIMD pass over the whole text (leftmost-first, the kind for which
+/// aho-corasick uses Teddy; a word skipped inside another lies in the same line).
+static BOILERPLATE_ANYWHERE: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build([
+            "ICP",
+            "公网安备",
+            "版权所有",
+            "技术支持",
+            "网站标识码",
+            "您访问的链接",
+        ])
+        .expect("boilerplate words")
+});
 
 /// The words that boilerplate starting its line begins with ("电话:…", "上一篇…").
 const BOILERPLATE_START: &[&str] = &[
@@ -173,7 +179,7 @@ fn may_have_tones(text: &str) -> bool {
 /// (what item spans index into, so items can be emitted as the document wrote them).
 pub fn clean(text: &str) -> (String, OffsetMap) {
     let mut map = OffsetMap::default();
-    let text: Cow<'_, str> = if text.contains('\r') {
+    let text: Cow<'_, str> = if memchr::memchr(b'\r', text.as_bytes()).is_some() {
         // "\r\n" → "\n": the "\r" is dropped, the newline maps to itself
         let mut b = Builder::new();
         let mut out = String::with_capacity(text.len());
@@ -233,16 +239,12 @@ pub fn clean(text: &str) -> (String, OffsetMap) {
     let mut b = Builder::new();
     let mut out = String::with_capacity(text.len() + 1);
     let mut copied = 0usize;
-    let mut pos = 0usize;
-    let mut anywhere_at: Vec<usize> = BOILERPLATE_ANYWHERE
-        .iter()
-        .flat_map(|w| memchr::memmem::find_iter(text.as_bytes(), w.as_bytes()))
-        .collect();
-    anywhere_at.sort_unstable();
-    let mut anywhere = anywhere_at.into_iter().peekable();
-    for line in text.split('\n') {
-        let (ls, le) = (pos, pos + line.len());
-        pos = le + 1;
+    let mut anywhere = BOILERPLATE_ANYWHERE
+        .find_iter(text.as_ref())
+        .map(|m| m.start())
+        .peekable();
+    for (ls, le) in crate::text::line_ranges(&text) {
+        let line = text.get(ls..le).unwrap_or("");
         let head = line.trim_start();
         let candidate = line.len() < 360
             && (BOILERPLATE_START

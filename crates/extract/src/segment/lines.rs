@@ -170,10 +170,7 @@ pub fn split(text: &str) -> Vec<Line> {
     let mut last = LastNumbers::default();
     // where a new line may begin inside a line: one pass over the whole text
     let mut cuts = cut_candidates(text).into_iter().peekable();
-    let mut pos = 0usize;
-    for raw in text.split('\n') {
-        let (start, end) = (pos, pos + raw.len());
-        pos = end + 1;
+    for (start, end) in crate::text::line_ranges(text) {
         let line = trimmed(text, start, end);
         let s = line.text(text);
         if let Some(m) = markers::parse(s)
