@@ -817,23 +817,24 @@ pub fn is_han(c: char) -> bool {
 pub fn plausibility_warning(q: &Quantity) -> Option<String> {
     let m = q.metric.as_str();
     let pct = q.unit == "%";
-    let suspicious = (pct && crate::text::has(m, "失业率") && q.value > 15.0)
+    // the bounds first: they are cheap, and few values pass them
+    let suspicious = (pct && q.value > 15.0 && crate::text::has(m, "失业率"))
         || (pct
             && q.value > 30.0
             && (crate::text::has(m, "生产总值")
                 || crate::text::has(m, "经济增长")
                 || crate::text::has(m, "增加值增长")
                 || crate::text::has(m, "GDP增长")))
-        || (pct && (crate::text::has(m, "居民消费价格") || crate::text::has(m, "CPI")) && q.value > 15.0)
-        || (crate::text::has(m, "千人口") && crate::text::has(m, "托位") && q.value > 20.0)
+        || (pct && q.value > 15.0 && (crate::text::has(m, "居民消费价格") || crate::text::has(m, "CPI")))
+        || (q.value > 20.0 && crate::text::has(m, "千人口") && crate::text::has(m, "托位"))
         // per-thousand ratios (床位, 医师, 托位 per 1,000 people) are single or low double digits
-        || (!pct && (crate::text::has(m, "每千人") || crate::text::has(m, "千人口")) && q.value > 50.0)
+        || (!pct && q.value > 50.0 && (crate::text::has(m, "每千人") || crate::text::has(m, "千人口")))
         // projects of at least 100 million yuan are counted in thousands, even for a province:
         // tens of thousands of them is a dropped decimal point (16万个 for 1.6万个)
         || (matches!(q.unit.as_str(), "个" | "项")
+            && q.value > 50_000.0
             && (crate::text::has(m, "亿元以上") || crate::text::has(m, "亿元及以上"))
-            && crate::text::has(m, "项目")
-            && q.value > 50_000.0)
+            && crate::text::has(m, "项目"))
         || (pct
             && q.value > 100.0
             && (crate::text::has(m, "率") || crate::text::has(m, "比重") || crate::text::has(m, "占比")));

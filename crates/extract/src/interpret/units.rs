@@ -423,6 +423,7 @@ fn parse_labelled_to(content: &str) -> (Vec<UnitRef>, Vec<String>, usize) {
         if is_person_label(label) {
             continue;
         }
+        let role = role_of(label);
         // a name cut off after one character ("责任单位:区") names no one; on a page that lost
         // its line breaks the list ends where space-separated words stop being bodies
         for name in list_names(list) {
@@ -439,7 +440,7 @@ fn parse_labelled_to(content: &str) -> (Vec<UnitRef>, Vec<String>, usize) {
             }
             let (name, marked) = role_marker(name);
             let level = (!level.is_empty()).then(|| level.to_string());
-            units.push(unit(name, marked.unwrap_or_else(|| role_of(label)), level));
+            units.push(unit(name, marked.unwrap_or(role), level));
         }
     }
     (units, warnings, end_of_lists)

@@ -123,7 +123,13 @@ fn may_change_at(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
                 .filter(|(_, b)| is_rare_change(**b))
                 .map(move |(j, _)| k * 64 + j)
         });
-    crate::text::merge(memchr::memchr3_iter(0xE2, 0xE3, 0xEF, bytes), rare)
+    // of the characters led by E3 only the ideographic space (E3 80 80) changes: searched for
+    // whole, since 、。《》 share its lead byte and come every few words
+    let common = crate::text::merge(
+        memchr::memchr2_iter(0xE2, 0xEF, bytes),
+        memchr::memmem::find_iter(bytes, &[0xE3, 0x80, 0x80]),
+    );
+    crate::text::merge(common, rare)
 }
 
 /// `text` with `normalize_char` applied, and the step's map; None when nothing changes. One
