@@ -11,7 +11,7 @@ mod report;
 mod tables;
 
 use crate::segment::Segments;
-use crate::{DocKind, Item, PlanMeta, Role};
+use crate::{DocKind, Item, PlanMeta, Role, UnitRef};
 
 /// What the readers know of the document.
 pub struct Doc<'a> {
@@ -95,15 +95,12 @@ fn settle_roles(item: &mut Item, first_is_lead: bool) {
             }
         }
     }
-    // one body named twice in one item (several clauses): once
-    let mut seen: Vec<(String, Option<String>)> = Vec::new();
-    item.units.retain(|u| {
-        let k = (u.name.clone(), u.level.clone());
-        if seen.contains(&k) {
-            false
-        } else {
-            seen.push(k);
-            true
+    // one body named twice in one item (several clauses): once, where it is first named
+    let mut kept: Vec<UnitRef> = Vec::with_capacity(item.units.len());
+    for u in item.units.drain(..) {
+        if !kept.iter().any(|k| k.name == u.name && k.level == u.level) {
+            kept.push(u);
         }
-    });
+    }
+    item.units = kept;
 }
