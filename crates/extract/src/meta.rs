@@ -269,7 +269,7 @@ fn is_reporting_rule(s: &str) -> bool {
         && ["督查", "督办", "政府办", "办公室", "报送"]
             .iter()
             .any(|k| crate::text::has(s, k));
-    rhythm && deadline && recipient && s.chars().count() < 300
+    rhythm && deadline && recipient && !crate::text::chars_at_least(s, 300)
 }
 
 #[cfg(test)]

@@ -85,6 +85,18 @@ pub fn has_any(h: &str, words: &[&str]) -> bool {
     words.iter().any(|w| has(h, w))
 }
 
+/// Does `s` hold at least `n` characters? Counts no further than the `n`th: some callers
+/// hold the rest of the document, where a full count makes a pass over it per call.
+pub fn chars_at_least(s: &str, n: usize) -> bool {
+    // a character is one to four bytes
+    n == 0 || s.len() >= 4 * n || s.len() >= n && s.chars().nth(n - 1).is_some()
+}
+
+/// Does `s` hold at most `n` characters? (See `chars_at_least`.)
+pub fn chars_at_most(s: &str, n: usize) -> bool {
+    !chars_at_least(s, n + 1)
+}
+
 /// At most the first `n` bytes, cut back to a character boundary (cheaper than counting
 /// characters).
 pub fn head_bytes(text: &str, n: usize) -> &str {
@@ -146,6 +158,13 @@ mod tests {
             assert_eq!(has(h, n), h.contains(n));
         }
         assert!(has("地区生产总值增长6%", "总值"));
+        for t in ["", "a", "一", "一二三", "ab一二", "𠀀𠀀𠀀𠀀𠀀"] {
+            for n in 0..8 {
+                let count = t.chars().count();
+                assert_eq!(chars_at_least(t, n), count >= n, "{t:?} {n}");
+                assert_eq!(chars_at_most(t, n), count <= n, "{t:?} {n}");
+            }
+        }
         for t in ["", "\n", "a", "a\n", "一\n\n二三\n", "\n\nx"] {
             let ours: Vec<&str> = line_ranges(t).map(|(s, e)| &t[s..e]).collect();
             assert_eq!(ours, t.split('\n').collect::<Vec<_>>(), "{t:?}");

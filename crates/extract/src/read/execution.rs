@@ -210,7 +210,7 @@ fn results_paragraphs(doc: &Doc<'_>) -> Vec<Item> {
     let mut taken: Vec<usize> = Vec::new();
     for (i, l) in lines.iter().enumerate() {
         let s = l.text(text);
-        let heading = s.chars().count() <= 50
+        let heading = crate::text::chars_at_most(s, 50)
             && crate::text::has(s, "完成情况")
             && [
                 "预期目标",
@@ -233,7 +233,9 @@ fn results_paragraphs(doc: &Doc<'_>) -> Vec<Item> {
             .flatten();
         let candidates: Vec<usize> = match under_heading {
             Some(k) => vec![k],
-            None if s.chars().count() > 40 && crate::segment::markers::parse(s).is_none() => {
+            None if crate::text::chars_at_least(s, 41)
+                && crate::segment::markers::parse(s).is_none() =>
+            {
                 vec![i]
             }
             None => Vec::new(),
@@ -244,7 +246,9 @@ fn results_paragraphs(doc: &Doc<'_>) -> Vec<Item> {
             }
             let Some(p) = lines.get(k) else { continue };
             let para = p.text(text);
-            if para.chars().count() < 20 || crate::segment::markers::parse(para).is_some() {
+            if !crate::text::chars_at_least(para, 20)
+                || crate::segment::markers::parse(para).is_some()
+            {
                 continue;
             }
             let clauses = sentence_clauses(text, p.start, p.end);

@@ -234,7 +234,9 @@ pub fn parse(s: &str) -> Option<Marker> {
 /// numeral forms with the next character (一是, 一批, 十件, 三个, 一年).
 fn glued(next: char, rest: &str) -> bool {
     const WORDS: &str = "是要批些系流体般律直贯切致道起同定方年月日季次个件项大条所座家名位种类点场户人万千百亿倍成层级期号届门线轮份样把句页张部天周元公亩吨米辆台套间处栋宗片批剂株棵艘架口";
-    crate::interpret::quantity::is_han(next) && !WORDS.contains(next) && rest.chars().count() >= 4
+    crate::interpret::quantity::is_han(next)
+        && !WORDS.contains(next)
+        && crate::text::chars_at_least(rest, 4)
 }
 
 #[cfg(test)]

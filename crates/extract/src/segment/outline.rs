@@ -67,7 +67,7 @@ pub fn attachment_heading(s: &str) -> Option<(String, String)> {
     let number = c.get(1).map_or("", |m| m.as_str());
     let rest = c.get(2).map_or("", |m| m.as_str()).trim();
     let listing = rest.starts_with(|c: char| c.is_ascii_digit()) && markers::parse(rest).is_some();
-    let ok = rest.chars().count() <= 60
+    let ok = crate::text::chars_at_most(rest, 60)
         && !rest.contains(['。', ','])
         && !listing
         && (!number.is_empty()

@@ -131,7 +131,7 @@ pub fn block_statements(text: &str, lines: &[Line]) -> Vec<Statement> {
                 break;
             }
             let body = n.start + bullet_len(t);
-            if clauses.is_empty() && t.chars().count() > 40 {
+            if clauses.is_empty() && crate::text::chars_at_least(t, 41) {
                 // a paragraph under the heading: its clauses are the statement
                 let cs = clauses_in(text, body, n.end);
                 if cs.len() > 1 {
@@ -276,7 +276,7 @@ fn statement_end(rest: &str) -> usize {
         let goes_on = (before.ends_with([';', ','])
             || before.ends_with('。')
                 && !AFTER_STATEMENT.iter().any(|w| next_line.starts_with(w))
-                && next_line.chars().count() <= 400)
+                && crate::text::chars_at_most(next_line, 400))
             && !next_line.is_empty()
             && markers::parse(next_line).is_none()
             && next_line.split([';', '。']).next().is_some_and(|c| {
@@ -334,7 +334,9 @@ fn states_indicators(sentence: &str) -> bool {
     };
     let long = clauses
         .iter()
-        .filter(|c| c.chars().count() > 40 && !c.contains(|ch: char| ch.is_ascii_digit()))
+        .filter(|c| {
+            crate::text::chars_at_least(c, 41) && !c.contains(|ch: char| ch.is_ascii_digit())
+        })
         .count();
     clauses.iter().filter(|c| indicator(c)).count() * 2 >= clauses.len() && long == 0
 }

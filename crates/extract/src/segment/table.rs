@@ -867,7 +867,7 @@ fn delimited(text: &str, lines: &[Line], at: usize) -> Option<Table> {
         }
         // a wrapped cell: a short line under the row continues its task
         if let Some(last) = rows.last_mut()
-            && s.chars().count() <= 60
+            && crate::text::chars_at_most(s, 60)
             && markers::parse(s).is_none()
         {
             last.cells.push((
@@ -982,7 +982,7 @@ fn one_per_line(text: &str, lines: &[Line], at: usize) -> Option<Table> {
             end = j;
             continue;
         }
-        if ends_table(s) || s.chars().count() > 400 {
+        if ends_table(s) || crate::text::chars_at_least(s, 401) {
             break;
         }
         let c = cell_of(text, l);
