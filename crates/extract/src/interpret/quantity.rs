@@ -266,10 +266,9 @@ fn scaled(digits: &str, m: f64) -> Option<f64> {
 fn multiplier(s: &str) -> (f64, usize) {
     let mut m = 1.0;
     let mut used = 0;
-    let chars: Vec<(usize, char)> = s.char_indices().take(4).collect();
-    let mut i = 0;
-    while let Some(&(_, c)) = chars.get(i) {
-        let next = chars.get(i + 1).map(|x| x.1);
+    let mut chars = s.chars().take(4).peekable();
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
         match c {
             '万' => m *= 1e4,
             '亿' => m *= 1e8,
@@ -283,7 +282,6 @@ fn multiplier(s: &str) -> (f64, usize) {
             _ => break,
         }
         used += c.len_utf8();
-        i += 1;
     }
     (m, used)
 }
@@ -537,45 +535,50 @@ const fn numeral_bytes() -> [u64; 7 * 64] {
 fn numbers(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let b = text.as_bytes();
     let mut i = 0usize;
-    // the numeral at byte `at`, if any: its length
-    let numeral_at = move |at: usize| -> Option<usize> {
-        let b0 = *b.get(at)?;
-        if !(0xE3..=0xE9).contains(&b0) {
-            return None;
+    // is there a numeral at byte `at`? (all are three bytes long)
+    let numeral_at = move |at: usize| match b.get(at..at + 3) {
+        Some(&[b0 @ 0xE3..=0xE9, b1, b2]) => {
+            let set = NUMERAL_BYTES
+                .get(usize::from(b0 - 0xE3) * 64 + usize::from(b1 & 0x3F))
+                .copied()
+                .unwrap_or(0);
+            set >> (b2 & 0x3F) & 1 == 1
         }
-        let (b1, b2) = (*b.get(at + 1)?, *b.get(at + 2)?);
-        let set = NUMERAL_BYTES.get(usize::from(b0 - 0xE3) * 64 + usize::from(b1 & 0x3F))?;
-        (set >> (b2 & 0x3F) & 1 == 1).then_some(3)
+        _ => false,
+    };
+    let digits_from = move |mut at: usize| {
+        while b.get(at).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+        }
+        at
     };
     std::iter::from_fn(move || {
         while let Some(&c) = b.get(i) {
-            if c.is_ascii_digit() {
-                let start = i;
-                while b.get(i).is_some_and(u8::is_ascii_digit) {
-                    i += 1;
-                }
-                if b.get(i) == Some(&b'.') && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
-                    i += 1;
-                    while b.get(i).is_some_and(u8::is_ascii_digit) {
-                        i += 1;
+            if c < 0x80 {
+                if c.is_ascii_digit() {
+                    let start = i;
+                    i = digits_from(i);
+                    if b.get(i) == Some(&b'.') && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                        i = digits_from(i + 1);
                     }
+                    return Some((start, i));
                 }
-                return Some((start, i));
+                i += 1;
+                continue;
             }
-            if let Some(len) = numeral_at(i) {
+            if numeral_at(i) {
                 let start = i;
-                i += len;
-                while let Some(len) = numeral_at(i) {
-                    i += len;
+                i += 3;
+                while numeral_at(i) {
+                    i += 3;
                 }
                 return Some((start, i));
             }
             // the next character's first byte
             i += match c {
-                0x00..=0x7F => 1,
-                0xC0..=0xDF => 2,
-                0xE0..=0xEF => 3,
-                0xF0..=0xFF => 4,
+                0xF0.. => 4,
+                0xE0.. => 3,
+                0xC0.. => 2,
                 _ => 1,
             };
         }

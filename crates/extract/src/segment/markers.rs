@@ -88,13 +88,14 @@ fn cn_digit(c: char) -> Option<u32> {
 
 /// 一…九十九 as item numbers are written (十一, 二十, 二十三); None for anything else.
 pub fn parse_cn(s: &str) -> Option<u32> {
-    let cs: Vec<char> = s.chars().collect();
-    match cs.as_slice() {
-        [a] if *a == '十' => Some(10),
-        [a] => cn_digit(*a),
-        ['十', b] => Some(10 + cn_digit(*b)?),
-        [a, '十'] => Some(cn_digit(*a)? * 10),
-        [a, '十', b] => Some(cn_digit(*a)? * 10 + cn_digit(*b)?),
+    // read without collecting the characters: this runs on every line
+    let mut cs = s.chars();
+    match (cs.next(), cs.next(), cs.next(), cs.next()) {
+        (Some('十'), None, _, _) => Some(10),
+        (Some(a), None, _, _) => cn_digit(a),
+        (Some('十'), Some(b), None, _) => Some(10 + cn_digit(b)?),
+        (Some(a), Some('十'), None, _) => Some(cn_digit(a)? * 10),
+        (Some(a), Some('十'), Some(b), None) => Some(cn_digit(a)? * 10 + cn_digit(b)?),
         _ => None,
     }
 }
@@ -291,6 +292,11 @@ mod tests {
         assert_eq!(parse_cn("二十三"), Some(23));
         assert_eq!(parse_cn("十"), Some(10));
         assert_eq!(parse_cn("十九"), Some(19));
+        for s in ["", "十十", "一二", "二十三四", "零", "十一十"] {
+            assert_eq!(parse_cn(s), None, "{s}");
+        }
+        assert_eq!(parse_cn("二十"), Some(20));
+        assert_eq!(parse_cn("七"), Some(7));
         assert_eq!(cn_numeral(19), "十九");
         assert_eq!(cn_numeral(23), "二十三");
     }
