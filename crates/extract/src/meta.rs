@@ -193,13 +193,19 @@ fn floor_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
+/// Where a report goes, in one SIMD pass over the text (leftmost-first: the kind for which
+/// aho-corasick searches with Teddy) rather than one search per word.
+static RECIPIENTS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build(["督查", "督办", "政府办", "办公室", "报送"])
+        .expect("recipients")
+});
+
 /// The sentence around each deadline ("…10日前", "月底前") that states a reporting rhythm.
 fn reporting_rule(text: &str) -> Option<String> {
     // a rule names where the report goes; without that there is none to find
-    if !["督查", "督办", "政府办", "办公室", "报送"]
-        .iter()
-        .any(|k| crate::text::has(text, k))
-    {
+    if !RECIPIENTS.is_match(text) {
         return None;
     }
     let b = text.as_bytes();

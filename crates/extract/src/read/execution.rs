@@ -61,15 +61,16 @@ fn dash_lines(text: &str, report_year: Option<i32>) -> Vec<Item> {
     let mut blocks: Vec<Vec<(usize, usize)>> = Vec::new();
     let mut prev_end: Option<usize> = None;
     let mut from = 0usize;
-    while let Some(rel) = text.get(from..).and_then(|t| t.find("——")) {
+    let dashes = memchr::memmem::Finder::new("——");
+    while let Some(rel) = text.get(from..).and_then(|t| dashes.find(t.as_bytes())) {
         let dash = from + rel;
         let body_start = dash
             + text
                 .get(dash..)
                 .map_or(0, |t| t.len() - t.trim_start_matches('—').len());
         let rest = text.get(body_start..).unwrap_or("");
-        let mut seg_len = rest.find('\n').unwrap_or(rest.len());
-        if let Some(p) = rest.get(..seg_len).and_then(|r| r.find("——")) {
+        let mut seg_len = memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len());
+        if let Some(p) = rest.get(..seg_len).and_then(|r| dashes.find(r.as_bytes())) {
             seg_len = p;
         }
         if let Some(p) = rest.get(..seg_len).and_then(|r| r.find('。')) {

@@ -263,7 +263,7 @@ fn prior_results(text: &str, st: &Statement, year: Option<i32>) -> Vec<Item> {
     // the speech starts at its salutation; on a listing page the news entries come before it
     let body_start = ["各位代表", "我代表", "报告工作"]
         .iter()
-        .filter_map(|k| text.find(k))
+        .filter_map(|k| memchr::memmem::find(text.as_bytes(), k.as_bytes()))
         .filter(|&p| p < limit)
         .min()
         .unwrap_or(0);
@@ -272,7 +272,7 @@ fn prior_results(text: &str, st: &Statement, year: Option<i32>) -> Vec<Item> {
         .into_iter()
         .map(|(s, e)| {
             let c = text.get(s..e).unwrap_or("");
-            match c.rfind(':') {
+            match memchr::memrchr(b':', c.as_bytes()) {
                 Some(p) if p > 0 && p + 1 < c.len() => {
                     let lead = c.get(p + 1..).map_or(0, |t| t.len() - t.trim_start().len());
                     (s + p + 1 + lead, e)
