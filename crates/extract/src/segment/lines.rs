@@ -139,11 +139,11 @@ struct Cut {
 
 fn trimmed(text: &str, start: usize, end: usize) -> Line {
     let s = text.get(start..end).unwrap_or("");
-    let lead = s.len() - s.trim_start().len();
-    let t = s.trim();
+    let from_lead = s.trim_start();
+    let lead = s.len() - from_lead.len();
     Line {
         start: start + lead,
-        end: start + lead + t.len(),
+        end: start + lead + from_lead.trim_end().len(),
     }
 }
 

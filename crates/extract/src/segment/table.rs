@@ -742,6 +742,17 @@ fn ends_table(s: &str) -> bool {
         })
 }
 
+/// Words one of a header's column names holds, in one automaton: leftmost-first, the kind
+/// for which aho-corasick searches with Teddy (SIMD), which beats ten word searches per line.
+static HEADER_HINTS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build([
+            "序", "编号", "单位", "任务", "项目", "事项", "指标", "内容", "实事", "时限",
+        ])
+        .expect("header hints")
+});
+
 /// Finds the tables among the lines.
 pub fn find(text: &str, lines: &[Line]) -> Vec<Table> {
     let mut tables = Vec::new();
@@ -756,12 +767,7 @@ pub fn find(text: &str, lines: &[Line]) -> Vec<Table> {
         let short = !s.is_empty() && s.len() <= 48;
         // ASCII separators: a byte search, not a character-by-character decode
         let split = s.len() <= 600 && memchr::memchr3(b'|', b'\t', b' ', s.as_bytes()).is_some();
-        let named = (short || split)
-            && [
-                "序", "编号", "单位", "任务", "项目", "事项", "指标", "内容", "实事", "时限",
-            ]
-            .iter()
-            .any(|k| crate::text::has(s, k));
+        let named = (short || split) && HEADER_HINTS.is_match(s);
         if named
             && split
             && let Some(t) = delimited(text, lines, i)
