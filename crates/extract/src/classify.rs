@@ -141,8 +141,9 @@ pub fn classify(text: &str, title: Option<&str>, seg: &Segments) -> DocKind {
     };
     let progress_title = in_title[Word::Progress as usize] || progress_line(60, 60);
     let opening = crate::text::head_bytes(text, 32 * 1024);
-    let results_said = PROGRESS_MARK.find_iter(opening).take(3).count();
-    if progress_title && results_said >= 2 && !either(Word::Decomposition) {
+    // the results are counted only when the title asks: a search over the opening costs
+    let results_said = || PROGRESS_MARK.find_iter(opening).take(2).count();
+    if progress_title && !either(Word::Decomposition) && results_said() >= 2 {
         return DocKind::PlanExecution;
     }
     let unit_table = seg
