@@ -581,6 +581,11 @@ fn read_bracket(inner: &str, at_end: bool) -> Option<BracketReading> {
     bracket_list(inner, at_end).map(|(units, form)| (units.into(), Rc::from([]), form))
 }
 
+/// The search for "【", built once: items are many and short, and building a searcher costs
+/// more than searching one.
+static LENTICULAR: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new("【"));
+
 /// `find_clauses`, remembering what each bracket said.
 pub fn find_clauses_with(text: &str, cache: &mut ClauseCache) -> Vec<Clause> {
     let mut out = Vec::new();
@@ -590,7 +595,7 @@ pub fn find_clauses_with(text: &str, cache: &mut ClauseCache) -> Vec<Clause> {
     // a set of characters decodes every character
     let opens = crate::text::merge(
         memchr::memchr2_iter(b'(', b'[', text.as_bytes()),
-        memchr::memmem::find_iter(text.as_bytes(), "【".as_bytes()),
+        LENTICULAR.find_iter(text.as_bytes()),
     );
     for open in opens {
         if open < search {

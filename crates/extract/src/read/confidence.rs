@@ -32,13 +32,14 @@ pub fn score(it: &mut Item) {
         it.reasons
             .push("a warning about a value or a label".to_string());
     }
-    let n = it.text.chars().count();
-    if n > 600 {
+    // counted in full only when the item is long enough to say so
+    if crate::text::chars_at_least(&it.text, 601) {
+        let n = it.text.chars().count();
         c -= 0.1;
         it.reasons.push(format!(
             "long item ({n} characters): boundaries may be wrong"
         ));
-    } else if n < 6 {
+    } else if !crate::text::chars_at_least(&it.text, 6) {
         c -= 0.2;
         it.reasons.push("very short item".to_string());
     }
