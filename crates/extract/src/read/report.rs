@@ -191,8 +191,9 @@ fn clauses(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
 fn push_trimmed(seg: &str, base: usize, s: usize, e: usize, out: &mut Vec<(usize, usize)>) {
     let Some(t) = seg.get(s..e) else { return };
     let is_lead = |c: char| c.is_whitespace() || c == '—' || c == '-';
-    let lead = t.len() - t.trim_start_matches(is_lead).len();
-    let trimmed = t.trim_start_matches(is_lead).trim_end();
+    let from_lead = t.trim_start_matches(is_lead);
+    let lead = t.len() - from_lead.len();
+    let trimmed = from_lead.trim_end();
     if !trimmed.is_empty() {
         out.push((base + s + lead, base + s + lead + trimmed.len()));
     }
