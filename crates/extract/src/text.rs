@@ -79,12 +79,6 @@ pub fn has(h: &str, n: &str) -> bool {
     })
 }
 
-/// Does `h` hold any of the words?
-#[inline]
-pub fn has_any(h: &str, words: &[&str]) -> bool {
-    words.iter().any(|w| has(h, w))
-}
-
 /// Does `s` hold at least `n` characters? Counts no further than the `n`th: some callers
 /// hold the rest of the document, where a full count makes a pass over it per call.
 pub fn chars_at_least(s: &str, n: usize) -> bool {

@@ -116,6 +116,15 @@ static POLICY: LazyLock<Regex> = LazyLock::new(|| {
         .expect("policy regex")
 });
 
+/// Words every policy's wording holds, in one automaton (leftmost-first: the kind for which
+/// aho-corasick searches with Teddy, cheaper than a search per word).
+static POLICY_HINTS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build(["可", "给予", "标准", "最高"])
+        .expect("policy hints")
+});
+
 /// The sentence (between 。;! and ?) around a byte offset.
 fn sentence_at(text: &str, at: usize) -> &str {
     let before = text.get(..at).unwrap_or("");
@@ -140,8 +149,7 @@ pub fn targets(text: &str) -> Vec<Quantity> {
         return Vec::new();
     }
     // a policy's wording is rare: look for it once, and sentence by sentence only if found
-    let policy =
-        crate::text::has_any(text, &["可", "给予", "标准", "最高"]) && POLICY.is_match(text);
+    let policy = POLICY_HINTS.is_match(text) && POLICY.is_match(text);
     found
         .into_iter()
         .filter(|f| !TO_NEW_LEVEL.contains(&after(text, f)))

@@ -8,7 +8,7 @@ use crate::interpret::{deadline, outcome, quantity, units};
 use crate::segment::markers::Style;
 use crate::segment::outline::Block;
 use crate::{Item, PlanMeta};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -141,7 +141,7 @@ pub fn items(doc: &Doc<'_>, plans: &[PlanMeta], mode: Mode, claimed: &[Item]) ->
             }
         }
     }
-    let mut sections: HashMap<Option<usize>, (Vec<String>, Option<String>)> = HashMap::new();
+    let mut sections: HashMap<Option<usize>, (Vec<String>, Option<String>)> = HashMap::default();
     for plan in 0..n_plans {
         let in_plan: Vec<usize> = (0..blocks.len())
             .filter(|&i| {
@@ -155,8 +155,8 @@ pub fn items(doc: &Doc<'_>, plans: &[PlanMeta], mode: Mode, claimed: &[Item]) ->
         }
         // the item style: the one whose blocks (with what is nested under them) name who
         // answers, else the innermost list
-        let mut with_clauses: HashMap<Style, usize> = HashMap::new();
-        let mut count: HashMap<Style, (usize, usize)> = HashMap::new();
+        let mut with_clauses: HashMap<Style, usize> = HashMap::default();
+        let mut count: HashMap<Style, (usize, usize)> = HashMap::default();
         for &i in &in_plan {
             let Some(b) = blocks.get(i) else { continue };
             let Some(m) = b.marker else { continue };
@@ -378,7 +378,8 @@ fn build(
         ..Default::default()
     };
     if let Some(m) = m {
-        it.reasons.push(format!("numbered {} item", m.style.name()));
+        it.reasons
+            .push(["numbered ", m.style.name(), " item"].concat());
     }
     if leaf_heading {
         it.reasons
