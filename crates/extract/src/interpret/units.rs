@@ -160,19 +160,22 @@ pub struct Clause {
     pub form: &'static str,
 }
 
+// A label is a word of `LABEL`: a person's ends in 领导 or 责任人 (no unit's holds either),
+// and a unit's role word is its first (牵头单位, 配合责任单位; 责任单位 has none). Read from
+// its ends rather than searched: labels are parsed for item after item.
+
 fn is_person_label(label: &str) -> bool {
-    crate::text::has(label, "领导") || crate::text::has(label, "责任人")
+    let l = label.trim_end();
+    crate::text::ends(l, "领导") || crate::text::ends(l, "责任人")
 }
 
 fn role_of(label: &str) -> Role {
-    if crate::text::has(label, "牵头")
-        || crate::text::has(label, "主办")
-        || crate::text::has(label, "主责")
-    {
+    let starts = |w: &str| crate::text::starts(label, w);
+    if starts("牵头") || starts("主办") || starts("主责") {
         Role::Lead
     } else if ["共同", "配合", "协办", "协助", "协同", "参与"]
         .iter()
-        .any(|k| crate::text::has(label, k))
+        .any(|k| starts(k))
     {
         Role::Co
     } else {
@@ -374,10 +377,11 @@ fn push_unit(out: &mut Vec<String>, s: &str) {
     t = strip_note(t);
     t = strip_tails(t);
     // "列第一位的为牵头单位" is a note inside the list, not a body
-    let note = crate::text::has(t, "为牵头单位")
-        || crate::text::has(t, "第一位")
+    // 为牵头单位 and 第一位 share their last character: one search for both when it is absent
+    let note = crate::text::has(t, "位")
+        && (crate::text::has(t, "为牵头单位") || crate::text::has(t, "第一位"))
         || crate::text::has(t, "下同");
-    if !t.is_empty() && !note && t.chars().count() <= 40 {
+    if !t.is_empty() && !note && crate::text::chars_at_most(t, 40) {
         out.push(t.to_string());
     }
 }
@@ -484,8 +488,9 @@ fn role_marker(name: String) -> (String, Option<Role>) {
 /// The level a unit's own name implies: 区发改局 → 区, 市发改委 → 市. Branches of a city body
 /// in the district (市生态环境局武昌区分局) stay unclassified.
 fn unit_level(name: &str) -> Option<&'static str> {
-    if crate::text::has(name, "分局")
-        || crate::text::has(name, "分中心")
+    // 分局 and 分中心 share their first character: one search for both when it is absent
+    if crate::text::has(name, "分")
+        && (crate::text::has(name, "分局") || crate::text::has(name, "分中心"))
         || crate::text::has(name, "各区")
     {
         return None;
