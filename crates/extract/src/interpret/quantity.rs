@@ -365,29 +365,29 @@ fn prefix_comparator(text: &str, clause_start: usize, pos: usize) -> Option<Comp
     ]) {
         return None;
     }
-    let mut best: Option<(usize, Comparator)> = None;
-    // the tail is a few characters: a byte scan beats building a searcher per word
-    let rfind = |w: &str| {
-        tail.as_bytes()
-            .windows(w.len())
-            .rposition(|x| x.iter().zip(w.as_bytes()).all(|(a, b)| a == b))
-    };
-    for (w, c) in PREFIX_COMPARATORS {
-        if let Some(i) = rfind(w) {
+    // the comparator nearest the number wins (the word listed first where two end together):
+    // each word is tried where each of the tail's few characters starts
+    let mut best: Option<(usize, usize, Comparator)> = None;
+    for (i, _) in tail.char_indices() {
+        let here = tail.get(i..).unwrap_or("");
+        for (k, (w, c)) in PREFIX_COMPARATORS.iter().enumerate() {
+            if !text::starts(here, w) {
+                continue;
+            }
             let end = i + w.len();
             let gap = tail.get(end..).map(|g| g.chars().count()).unwrap_or(99);
             // single-character comparators only when touching the number
-            let ok = if w.chars().count() == 1 {
+            let ok = if w.chars().nth(1).is_none() {
                 gap == 0
             } else {
                 gap <= 3
             };
-            if ok && best.is_none_or(|(bi, _)| end > bi) {
-                best = Some((end, *c));
+            if ok && best.is_none_or(|(be, bk, _)| end > be || end == be && k < bk) {
+                best = Some((end, k, *c));
             }
         }
     }
-    best.map(|(_, c)| c)
+    best.map(|(_, _, c)| c)
 }
 
 /// How far back a phrase may reach; bounding it keeps hostile single-line input linear.

@@ -107,8 +107,8 @@ fn cut_candidates(text: &str) -> Vec<Cut> {
         });
         let label = !marker
             && after_break
-            && crate::interpret::units::starts_with_label(rest)
-            && !rest.starts_with(['(', '[', '【']);
+            && !rest.starts_with(['(', '[', '【'])
+            && crate::interpret::units::starts_with_label(rest);
         let attachment = !marker
             && after_break
             && !label
