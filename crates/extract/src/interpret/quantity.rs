@@ -820,6 +820,8 @@ pub fn is_han(c: char) -> bool {
 pub fn plausibility_warning(q: &Quantity) -> Option<String> {
     let m = q.metric.as_str();
     let pct = q.unit == "%";
+    // 千人口 and 每千人 both hold 千人: counts are many, and few are per thousand
+    let per_thousand = q.value > 20.0 && crate::text::has(m, "千人");
     // the bounds first: they are cheap, and few values pass them
     let suspicious = (pct && q.value > 15.0 && crate::text::has(m, "失业率"))
         || (pct
@@ -829,9 +831,14 @@ pub fn plausibility_warning(q: &Quantity) -> Option<String> {
                 || crate::text::has(m, "增加值增长")
                 || crate::text::has(m, "GDP增长")))
         || (pct && q.value > 15.0 && (crate::text::has(m, "居民消费价格") || crate::text::has(m, "CPI")))
-        || (q.value > 20.0 && crate::text::has(m, "千人口") && crate::text::has(m, "托位"))
+        || (per_thousand
+            && crate::text::has(m, "千人口")
+            && crate::text::has(m, "托位"))
         // per-thousand ratios (床位, 医师, 托位 per 1,000 people) are single or low double digits
-        || (!pct && q.value > 50.0 && (crate::text::has(m, "每千人") || crate::text::has(m, "千人口")))
+        || (!pct
+            && q.value > 50.0
+            && per_thousand
+            && (crate::text::has(m, "每千人") || crate::text::has(m, "千人口")))
         // projects of at least 100 million yuan are counted in thousands, even for a province:
         // tens of thousands of them is a dropped decimal point (16万个 for 1.6万个)
         || (matches!(q.unit.as_str(), "个" | "项")
