@@ -70,15 +70,10 @@ const WORDS: &[(&str, Word)] = &[
     ("作《政府工作报告》", Word::SpeechDelivered),
 ];
 
-/// Finds where any of the words starts. Leftmost-first, because only then does aho-corasick
-/// use its SIMD prefilter (Teddy); the overlapping search this replaced stepped a DFA byte by
-/// byte through the document's head.
-static WORD_FINDER: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    aho_corasick::AhoCorasick::builder()
-        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-        .build(WORDS.iter().map(|(w, _)| *w))
-        .expect("kind words")
-});
+/// Finds where any of the words starts (leftmost-first: see `words_in` for the words inside
+/// others).
+static WORD_FINDER: LazyLock<aho_corasick::AhoCorasick> =
+    LazyLock::new(|| crate::text::word_search(WORDS.iter().map(|(w, _)| *w)));
 
 /// Which of the words a text holds, overlapping ones too ("计划执行情况" is also "执行情况"):
 /// every place where one starts is found, and there every word is compared.

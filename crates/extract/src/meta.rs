@@ -44,15 +44,11 @@ pub fn first_year(s: &str) -> Option<i32> {
         .and_then(|m| m.as_str().parse().ok())
 }
 
-/// The words a title ends its subject with, in one automaton (leftmost-first: the kind for
-/// which aho-corasick searches with Teddy, cheaper than a search per word).
+/// The words a title ends its subject with.
 static TITLE_WORDS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    aho_corasick::AhoCorasick::builder()
-        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-        .build([
-            "通知", "方案", "报告", "意见", "决定", "清单", "计划", "办法", "分工",
-        ])
-        .expect("title words")
+    crate::text::word_search([
+        "通知", "方案", "报告", "意见", "决定", "清单", "计划", "办法", "分工",
+    ])
 });
 
 fn is_title_like(line: &str) -> bool {
@@ -200,14 +196,9 @@ fn floor_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
-/// Where a report goes, in one SIMD pass over the text (leftmost-first: the kind for which
-/// aho-corasick searches with Teddy) rather than one search per word.
-static RECIPIENTS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    aho_corasick::AhoCorasick::builder()
-        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-        .build(["督查", "督办", "政府办", "办公室", "报送"])
-        .expect("recipients")
-});
+/// Where a report goes.
+static RECIPIENTS: LazyLock<aho_corasick::AhoCorasick> =
+    LazyLock::new(|| crate::text::word_search(["督查", "督办", "政府办", "办公室", "报送"]));
 
 /// The sentence around each deadline ("…10日前", "月底前") that states a reporting rhythm.
 fn reporting_rule(text: &str) -> Option<String> {

@@ -59,6 +59,26 @@ pub fn chars_at_most(s: &str, n: usize) -> bool {
     !chars_at_least(s, n + 1)
 }
 
+/// The search for "。", built once: sentences are cut in paragraph after paragraph.
+pub static FULL_STOP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new("。"));
+
+/// A search for any of `words` that aho-corasick runs with its SIMD prefilter (Teddy), which
+/// it uses only for the leftmost match kinds: the standard kind steps a DFA through every
+/// byte. One such search over a line beats a substring search per word. Leftmost-first
+/// answers "is any there?" as the standard kind does, and finds every word where none can
+/// overlap another.
+pub fn word_search<I, P>(words: I) -> aho_corasick::AhoCorasick
+where
+    I: IntoIterator<Item = P>,
+    P: AsRef<[u8]>,
+{
+    aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build(words)
+        .expect("a short word list builds")
+}
+
 /// At most the first `n` bytes, cut back to a character boundary (cheaper than counting
 /// characters).
 pub fn head_bytes(text: &str, n: usize) -> &str {

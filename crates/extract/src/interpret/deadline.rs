@@ -10,26 +10,21 @@ static DEADLINE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("deadline regex")
 });
 
-/// Words every deadline form holds, in one automaton. Leftmost-first, because only then does
-/// aho-corasick use its SIMD prefilter (Teddy); the standard kind steps a DFA byte by byte,
-/// and for a yes/no answer the kinds agree.
+/// Words every deadline form holds.
 static ANCHORS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    aho_corasick::AhoCorasick::builder()
-        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-        .build([
-            "月底",
-            "月末",
-            "年底",
-            "年内",
-            "半年",
-            "时限",
-            "时间节点",
-            "完成时间",
-            "进度安排",
-            "年时间",
-            "长期坚持",
-        ])
-        .expect("deadline anchors")
+    crate::text::word_search([
+        "月底",
+        "月末",
+        "年底",
+        "年内",
+        "半年",
+        "时限",
+        "时间节点",
+        "完成时间",
+        "进度安排",
+        "年时间",
+        "长期坚持",
+    ])
 });
 
 const FIELDS: &[&str] = &["完成时限", "完成时间", "时间节点", "时限要求", "进度安排"];

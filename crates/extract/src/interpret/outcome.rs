@@ -116,14 +116,9 @@ static POLICY: LazyLock<Regex> = LazyLock::new(|| {
         .expect("policy regex")
 });
 
-/// Words every policy's wording holds, in one automaton (leftmost-first: the kind for which
-/// aho-corasick searches with Teddy, cheaper than a search per word).
-static POLICY_HINTS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    aho_corasick::AhoCorasick::builder()
-        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-        .build(["可", "给予", "标准", "最高"])
-        .expect("policy hints")
-});
+/// Words every policy's wording holds.
+static POLICY_HINTS: LazyLock<aho_corasick::AhoCorasick> =
+    LazyLock::new(|| crate::text::word_search(["可", "给予", "标准", "最高"]));
 
 /// The sentence (between 。;! and ?) around a byte offset.
 fn sentence_at(text: &str, at: usize) -> &str {

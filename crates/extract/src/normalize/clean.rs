@@ -26,20 +26,17 @@ static BOILERPLATE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Words of boilerplate that may stand anywhere in its line ("…ICP备…", "…版权所有…"):
-/// rare, found in one SIMD pass over the whole text (leftmost-first, the kind for which
-/// aho-corasick uses Teddy; a word skipped inside another lies in the same line).
+/// rare, found in one pass over the whole text (a word skipped inside another lies in the
+/// same line).
 static BOILERPLATE_ANYWHERE: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    aho_corasick::AhoCorasick::builder()
-        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-        .build([
-            "ICP",
-            "公网安备",
-            "版权所有",
-            "技术支持",
-            "网站标识码",
-            "您访问的链接",
-        ])
-        .expect("boilerplate words")
+    crate::text::word_search([
+        "ICP",
+        "公网安备",
+        "版权所有",
+        "技术支持",
+        "网站标识码",
+        "您访问的链接",
+    ])
 });
 
 /// The words that boilerplate starting its line begins with ("电话:…", "上一篇…").
@@ -75,15 +72,11 @@ const BOILERPLATE_START: &[&str] = &[
 ];
 
 /// Characters that only occur in traditional-character text; their presence switches the
-/// character mapping on. Leftmost-first for the SIMD prefilter; single characters never
-/// overlap, so the count is the same as the standard kind's.
+/// character mapping on. Single characters never overlap: every one is counted.
 static TRAD_MARKERS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    aho_corasick::AhoCorasick::builder()
-        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-        .build([
-            "們", "這", "發", "經", "區", "會", "國", "為", "個", "實", "產", "務",
-        ])
-        .expect("markers")
+    crate::text::word_search([
+        "們", "這", "發", "經", "區", "會", "國", "為", "個", "實", "產", "務",
+    ])
 });
 
 const PINYIN_TONE: &str = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňḿ";

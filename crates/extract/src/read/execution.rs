@@ -184,7 +184,7 @@ fn sentence_clauses(text: &str, start: usize, end: usize) -> Vec<(usize, usize)>
     // character
     let b = para.as_bytes();
     let semicolons = memchr::memchr_iter(b';', b).map(|k| (k, 1));
-    let stops = FULL_STOP.find_iter(b).map(|k| (k, "。".len()));
+    let stops = crate::text::FULL_STOP.find_iter(b).map(|k| (k, "。".len()));
     for (k, len) in crate::text::merge(semicolons, stops) {
         push(cs, k);
         cs = k + len;
@@ -192,10 +192,6 @@ fn sentence_clauses(text: &str, start: usize, end: usize) -> Vec<(usize, usize)>
     push(cs, para.len());
     out
 }
-
-/// The search for "。", built once.
-static FULL_STOP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-    std::sync::LazyLock::new(|| memchr::memmem::Finder::new("。"));
 
 /// Does a paragraph list indicators with their results ("全县地区生产总值完成11.3亿元,…;规模
 /// 以上工业增加值完成4亿元,…")? Three or more of its clauses name an indicator and a figure.

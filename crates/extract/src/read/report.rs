@@ -178,7 +178,9 @@ fn clauses(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
     // the separators are ASCII or "。", found by SIMD search and taken in order
     let b = seg.as_bytes();
     let ascii = memchr::memchr3_iter(b',', b';', b'\n', b).map(|at| (at, 1));
-    let stops = memchr::memmem::find_iter(b, "。".as_bytes()).map(|at| (at, "。".len()));
+    let stops = crate::text::FULL_STOP
+        .find_iter(b)
+        .map(|at| (at, "。".len()));
     let mut cs = 0usize;
     for (at, len) in crate::text::merge(ascii, stops) {
         push_trimmed(seg, start, cs, at, &mut out);

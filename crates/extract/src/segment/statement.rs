@@ -90,14 +90,9 @@ pub fn targets(text: &str, lines: &[Line]) -> Option<Statement> {
     }
 }
 
-/// The words a heading over a block of indicators holds, in one automaton (leftmost-first:
-/// the kind for which aho-corasick searches with Teddy, cheaper than a search per word).
-static BLOCK_WORDS: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    aho_corasick::AhoCorasick::builder()
-        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-        .build(["目标", "指标", "成就", "成绩", "完成情况"])
-        .expect("block words")
-});
+/// The words a heading over a block of indicators holds.
+static BLOCK_WORDS: LazyLock<aho_corasick::AhoCorasick> =
+    LazyLock::new(|| crate::text::word_search(["目标", "指标", "成就", "成绩", "完成情况"]));
 
 /// Blocks of indicators under a heading line, targets and results alike.
 pub fn block_statements(text: &str, lines: &[Line]) -> Vec<Statement> {
