@@ -234,9 +234,12 @@ static HEADER_AC: LazyLock<(AhoCorasick, Vec<u16>)> = LazyLock::new(|| {
     (ac, words.into_iter().map(|(_, m)| m).collect())
 });
 
+/// The longest cell, in bytes, that can name a column: sixteen characters and a few spaces.
+const HEADER_CELL_MAX: usize = 16 * 4 + 8;
+
 /// The role a header word gives its column; None when the cell is not a header word.
 fn header_role(cell: &str) -> Option<Role> {
-    if cell.len() > 16 * 4 + 8 {
+    if cell.len() > HEADER_CELL_MAX {
         return None;
     }
     let c: std::borrow::Cow<'_, str> = if cell.contains(char::is_whitespace) {
@@ -914,6 +917,21 @@ fn is_row_separator(s: &str) -> bool {
 const MAX_COLUMNS: usize = 24;
 
 fn one_per_line(text: &str, lines: &[Line], at: usize) -> Option<Table> {
+    // a header needs three column names in a row, and no name is longer than HEADER_CELL_MAX:
+    // a label line split from its item ("区级牵头单位:区经科局)") is followed by the next item,
+    // and measuring lengths costs a fraction of reading words
+    let names_ahead = lines
+        .get(at..)
+        .unwrap_or_default()
+        .iter()
+        .map(|&l| (l, l.text(text)))
+        .filter(|(_, s)| !s.is_empty() && !is_row_separator(s))
+        .take(3)
+        .take_while(|&(l, _)| cell_of(text, l).text(text).len() <= HEADER_CELL_MAX)
+        .count();
+    if names_ahead < 3 {
+        return None;
+    }
     let mut header = Vec::new();
     let mut j = at;
     while let Some(l) = lines.get(j).copied() {
