@@ -116,12 +116,13 @@ fn may_change_at(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
                 .filter(|(_, b)| is_rare_change(**b))
                 .map(move |(j, _)| k * 64 + j)
         });
-    // of the characters led by E3 only the ideographic space (E3 80 80) changes: searched for
-    // whole, since 、。《》 share its lead byte and come every few words
-    let common = crate::text::merge(
-        memchr::memchr2_iter(0xE2, 0xEF, bytes),
-        memchr::memmem::find_iter(bytes, &[0xE3, 0x80, 0x80]),
-    );
+    // of the characters led by E3 only the ideographic space (E3 80 80) changes. Searched by
+    // its last two bytes: 、。《》 share its first two (E3 80), which a search for all three
+    // stops at every few words, while 80 80 ends only a few rare characters (退, 怀, 耀)
+    let ideographic_space = memchr::memmem::find_iter(bytes, &[0x80, 0x80])
+        .filter_map(|i| i.checked_sub(1))
+        .filter(|&i| bytes.get(i) == Some(&0xE3));
+    let common = crate::text::merge(memchr::memchr2_iter(0xE2, 0xEF, bytes), ideographic_space);
     crate::text::merge(common, rare)
 }
 
