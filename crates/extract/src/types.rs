@@ -1,6 +1,7 @@
 //! The public data model: what an extraction returns. JSON field names are a contract.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Extraction {
@@ -68,9 +69,10 @@ pub struct Item {
     /// How sure the reading is, 0–1: low values go to a person first.
     #[serde(default)]
     pub confidence: f64,
-    /// The evidence behind the reading and its confidence.
+    /// The evidence behind the reading and its confidence: mostly fixed phrases, which are
+    /// borrowed rather than copied for every item.
     #[serde(default)]
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Cow<'static, str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,7 +80,8 @@ pub struct UnitRef {
     pub name: String,
     pub canonical: Option<String>,
     pub role: Role,
-    pub level: Option<String>,
+    /// 省/市/区/县/镇/乡/街道, from the label (市级牵头单位): one of a few words, borrowed.
+    pub level: Option<Cow<'static, str>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -136,7 +136,7 @@ fn assignments(item: &Item) -> CreateAssignmentsRequest {
                     .filter(|c| *c != u.name)
                     .unwrap_or_default(),
                 role: role(u.role) as i32,
-                level: u.level.clone().unwrap_or_default(),
+                level: u.level.as_deref().unwrap_or_default().to_string(),
                 deadline: item.deadline.clone().unwrap_or_default(),
             })
             .collect(),

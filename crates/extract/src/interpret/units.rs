@@ -111,7 +111,7 @@ fn has_colon_near_start(s: &str) -> bool {
 struct Label<'a> {
     start: usize,
     end: usize,
-    level: &'a str,
+    level: &'static str,
     label: &'a str,
 }
 
@@ -213,12 +213,12 @@ pub fn canonical(name: &str) -> String {
     s
 }
 
-fn unit(name: String, role: Role, level: Option<String>) -> UnitRef {
+fn unit(name: String, role: Role, level: Option<&'static str>) -> UnitRef {
     UnitRef {
         canonical: Some(canonical(&name)),
         name,
         role,
-        level,
+        level: level.map(std::borrow::Cow::Borrowed),
     }
 }
 
@@ -280,8 +280,8 @@ pub fn split_units(list: &str) -> Vec<String> {
 }
 
 /// "市级各有关部门及各县市区政府" → two bodies; a 及 inside one name stays.
-fn split_and(p: &str) -> Vec<&str> {
-    let mut out = Vec::with_capacity(1);
+fn split_and(p: &str) -> smallvec::SmallVec<[&str; 2]> {
+    let mut out = smallvec::SmallVec::new();
     let mut rest = p;
     while let Some(i) = rest.find('及') {
         let (a, b) = (
@@ -443,7 +443,7 @@ fn parse_labelled_to(content: &str) -> (Vec<UnitRef>, Vec<String>, usize) {
                 }
             }
             let (name, marked) = role_marker(name);
-            let level = (!level.is_empty()).then(|| level.to_string());
+            let level = (!level.is_empty()).then_some(level);
             units.push(unit(name, marked.unwrap_or(role), level));
         }
     }

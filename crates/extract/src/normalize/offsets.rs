@@ -9,7 +9,12 @@
 //! segments per step; a step that changes nothing stores nothing. Lookups go back through the
 //! steps one binary search each, so the map is never composed.
 
+use smallvec::SmallVec;
 use std::ops::Range;
+
+/// Source pieces of a cleaned range: nearly always one or two (a range is looked up for every
+/// item, unit and figure), kept inline rather than allocated.
+pub type Pieces = SmallVec<[Range<usize>; 2]>;
 
 #[derive(Debug, Clone, Copy)]
 struct Seg {
@@ -51,8 +56,8 @@ impl StepMap {
 
     /// Maps output ranges (sorted, disjoint) to the input ranges they came from, merging
     /// pieces that touch. Empty ranges and removed input produce no piece.
-    fn ranges(&self, rs: &[Range<usize>]) -> Vec<Range<usize>> {
-        let mut out: Vec<Range<usize>> = Vec::with_capacity(rs.len());
+    fn ranges(&self, rs: &[Range<usize>]) -> Pieces {
+        let mut out = Pieces::new();
         for r in rs {
             if r.start >= r.end {
                 continue;
@@ -182,8 +187,8 @@ impl OffsetMap {
     }
 
     /// The source pieces a cleaned range was made from, in order, without removed input.
-    pub fn pieces(&self, r: Range<usize>) -> Vec<Range<usize>> {
-        let mut rs = vec![r];
+    pub fn pieces(&self, r: Range<usize>) -> Pieces {
+        let mut rs: Pieces = smallvec::smallvec![r];
         for step in self.steps.iter().rev() {
             rs = step.ranges(&rs);
         }
@@ -227,7 +232,7 @@ mod tests {
         let mut m = OffsetMap::default();
         m.push(b1.finish());
         m.push(b2.finish());
-        assert_eq!(m.pieces(0..4), vec![0..2, 5..6]);
+        assert_eq!(m.pieces(0..4).as_slice(), [0..2, 5..6]);
         assert_eq!(m.range(1..4), 1..6);
         assert_eq!(m.range(2..3), 1..2);
         assert_eq!(m.point(3), 5);

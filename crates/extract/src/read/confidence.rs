@@ -19,7 +19,8 @@ pub fn score(it: &mut Item) {
     };
     if !it.units.is_empty() {
         c += 0.15;
-        it.reasons.push(format!("{} unit(s) named", it.units.len()));
+        it.reasons
+            .push(format!("{} unit(s) named", it.units.len()).into());
     }
     if !it.targets.is_empty() || !it.actual.is_empty() {
         c += 0.05;
@@ -29,19 +30,17 @@ pub fn score(it: &mut Item) {
     }
     if !it.warnings.is_empty() {
         c -= 0.2;
-        it.reasons
-            .push("a warning about a value or a label".to_string());
+        it.reasons.push("a warning about a value or a label".into());
     }
     // counted in full only when the item is long enough to say so
     if crate::text::chars_at_least(&it.text, 601) {
         let n = it.text.chars().count();
         c -= 0.1;
-        it.reasons.push(format!(
-            "long item ({n} characters): boundaries may be wrong"
-        ));
+        it.reasons
+            .push(format!("long item ({n} characters): boundaries may be wrong").into());
     } else if !crate::text::chars_at_least(&it.text, 6) {
         c -= 0.2;
-        it.reasons.push("very short item".to_string());
+        it.reasons.push("very short item".into());
     }
     it.confidence = (c.clamp(0.05, 0.99) * 100.0).round() / 100.0;
 }

@@ -149,13 +149,13 @@ fn dash_item(text: &str, s: usize, e: usize, report_year: Option<i32>) -> Item {
             item.targets = quantities(content.get(..p).unwrap_or(""));
             item.actual = quantities(content.get(p..).unwrap_or(""));
             item.reasons
-                .push("—— line: the year's target, then its outcome".to_string());
+                .push("—— line: the year's target, then its outcome".into());
         }
         None => {
             item.year = report_year.map(|y| y + 1);
             item.targets = quantities(content);
             item.reasons
-                .push("—— line of the new year's targets".to_string());
+                .push("—— line of the new year's targets".into());
         }
     }
     for q in &item.targets {
@@ -277,9 +277,9 @@ fn results_paragraphs(doc: &Doc<'_>) -> Vec<Item> {
                     ..Default::default()
                 };
                 it.reasons.push(if under_heading.is_some() {
-                    "a clause of the results under a 完成情况 heading".to_string()
+                    "a clause of the results under a 完成情况 heading".into()
                 } else {
-                    "a clause of a paragraph listing indicators and their results".to_string()
+                    "a clause of a paragraph listing indicators and their results".into()
                 });
                 out.push(it);
             }
@@ -338,7 +338,7 @@ pub fn progress_paragraphs(doc: &Doc<'_>, claimed: &[Item]) -> Vec<Item> {
         it.targets.extend(stated);
         it.actual = results;
         it.reasons
-            .push("a paragraph of a progress report: the task, then what was done".to_string());
+            .push("a paragraph of a progress report: the task, then what was done".into());
         out.push(it);
     }
     out

@@ -136,7 +136,7 @@ pub fn items(doc: &Doc<'_>, plans: &[PlanMeta], mode: Mode, claimed: &[Item]) ->
                 it.plan = meta.map(|p| p.title.clone()).filter(|t| !t.is_empty());
                 it.year = meta.and_then(|p| p.year);
                 it.reasons
-                    .push("an unnumbered task followed by its label lines".to_string());
+                    .push("an unnumbered task followed by its label lines".into());
                 out.push(it);
             }
         }
@@ -378,19 +378,18 @@ fn build(
         ..Default::default()
     };
     if let Some(m) = m {
-        it.reasons
-            .push(["numbered ", m.style.name(), " item"].concat());
+        it.reasons.push(m.style.item_reason().into());
     }
     if leaf_heading {
         it.reasons
-            .push("the paragraph under a heading with no numbered items".to_string());
+            .push("the paragraph under a heading with no numbered items".into());
     }
     // units: every clause inside the item
     for c in f.clauses.iter().filter(|c| c.start < end) {
         it.units.extend(c.units.iter().cloned());
         it.warnings.extend(c.warnings.iter().cloned());
         if !c.units.is_empty() {
-            it.reasons.push(c.form.to_string());
+            it.reasons.push(c.form.into());
         }
     }
     // the figures: the item's text without its clauses and label lines
@@ -461,7 +460,7 @@ fn build(
                     it.actual = results;
                     it.targets.extend(stated);
                     it.reasons
-                        .push("figures after the turn to results are outcomes".to_string());
+                        .push("figures after the turn to results are outcomes".into());
                 }
                 None => it.targets.extend(outcome::targets(&all)),
             }
@@ -477,7 +476,7 @@ fn build(
     }
     if responsibility && it.units.is_empty() {
         it.reasons
-            .push("names no unit (cut off or stated elsewhere)".to_string());
+            .push("names no unit (cut off or stated elsewhere)".into());
     }
     Some(it)
 }

@@ -11,7 +11,7 @@ mod report;
 mod tables;
 
 use crate::segment::Segments;
-use crate::{DocKind, Item, PlanMeta, Role, UnitRef};
+use crate::{DocKind, Item, PlanMeta, Role};
 
 /// What the readers know of the document.
 pub struct Doc<'a> {
@@ -85,7 +85,7 @@ fn settle_roles(item: &mut Item, first_is_lead: bool) {
             u.role = if i == 0 { Role::Lead } else { Role::Co };
         }
         item.reasons
-            .push("the document says the unit listed first leads".to_string());
+            .push("the document says the unit listed first leads".into());
         return;
     }
     if has_lead {
@@ -95,12 +95,22 @@ fn settle_roles(item: &mut Item, first_is_lead: bool) {
             }
         }
     }
-    // one body named twice in one item (several clauses): once, where it is first named
-    let mut kept: Vec<UnitRef> = Vec::with_capacity(item.units.len());
-    for u in item.units.drain(..) {
-        if !kept.iter().any(|k| k.name == u.name && k.level == u.level) {
-            kept.push(u);
+    // one body named twice in one item (several clauses): once, where it is first named; the
+    // first `kept` places hold the units kept so far, in order
+    let units = &mut item.units;
+    let mut kept = 0usize;
+    for i in 0..units.len() {
+        let first = units.get(i).is_some_and(|u| {
+            !units
+                .get(..kept)
+                .unwrap_or_default()
+                .iter()
+                .any(|k| k.name == u.name && k.level == u.level)
+        });
+        if first {
+            units.swap(kept, i);
+            kept += 1;
         }
     }
-    item.units = kept;
+    units.truncate(kept);
 }

@@ -131,9 +131,9 @@ pub fn items(doc: &Doc<'_>) -> Vec<Item> {
             }
         }
         it.reasons.push(if st.per_line {
-            "indicator line of the year's targets".to_string()
+            "indicator line of the year's targets".into()
         } else {
-            "clause of the 主要预期目标 statement".to_string()
+            "clause of the 主要预期目标 statement".into()
         });
         items.push(it);
     }
@@ -164,7 +164,7 @@ fn results_block(text: &str, b: &Statement, year: Option<i32>) -> Vec<Item> {
         it.actual = results;
         it.confidence = super::confidence::RESULT;
         it.reasons
-            .push("a line of last year's results under its heading".to_string());
+            .push("a line of last year's results under its heading".into());
         out.push(it);
     }
     out
@@ -416,8 +416,7 @@ fn prior_results(text: &str, st: &Statement, year: Option<i32>) -> Vec<Item> {
             it.actual = outcome::outcomes(&it.text).0;
             it.confidence = super::confidence::RESULT;
             it.reasons.push(
-                "last year's result for an indicator of the targets, stated before them"
-                    .to_string(),
+                "last year's result for an indicator of the targets, stated before them".into(),
             );
             out.push(it);
             // an adjacent clause on the same indicator (城镇… / 农村…可支配收入) is its own outcome

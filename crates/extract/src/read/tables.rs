@@ -23,7 +23,7 @@ pub fn items(doc: &Doc<'_>, plans: &[PlanMeta]) -> Vec<Item> {
             if sub_row {
                 it.no.clone_from(&prev_no);
                 it.reasons
-                    .push("sub-row: the number of the row above".to_string());
+                    .push("sub-row: the number of the row above".into());
             }
             if sub_row || row.merged {
                 let mut inherited = false;
@@ -50,7 +50,7 @@ pub fn items(doc: &Doc<'_>, plans: &[PlanMeta]) -> Vec<Item> {
                 if inherited {
                     it.units = units;
                     it.reasons
-                        .push("units of the row above (merged cell)".to_string());
+                        .push("units of the row above (merged cell)".into());
                 }
                 if it.deadline.is_none() {
                     it.deadline.clone_from(&prev_deadline);
@@ -148,15 +148,18 @@ fn row_item(
         confidence: super::confidence::TABLE_ROW,
         ..Default::default()
     };
-    it.reasons.push(format!(
-        "table row under a header naming {}",
-        t.columns
-            .iter()
-            .map(|c| c.header.as_str())
-            .filter(|h| !h.is_empty())
-            .collect::<Vec<_>>()
-            .join("/")
-    ));
+    it.reasons.push(
+        format!(
+            "table row under a header naming {}",
+            t.columns
+                .iter()
+                .map(|c| c.header.as_str())
+                .filter(|h| !h.is_empty())
+                .collect::<Vec<_>>()
+                .join("/")
+        )
+        .into(),
+    );
     let measure = row
         .cells
         .iter()
@@ -187,7 +190,7 @@ fn row_item(
                 if !names.is_empty() && units::bodies(&names) {
                     add(*col, units::units_from_cell(s, Role::Responsible), &mut it);
                     it.reasons
-                        .push("the remark column names the responsible body".to_string());
+                        .push("the remark column names the responsible body".into());
                 }
             }
             Some(Col::Deadline) if !s.is_empty() && !matches!(s, "-" | "—" | "/") => {

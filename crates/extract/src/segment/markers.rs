@@ -42,18 +42,19 @@ impl Style {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    /// Why a block numbered in this style is an item, as its reasons say.
+    pub fn item_reason(self) -> &'static str {
         match self {
-            Style::Part => "第一部分",
-            Style::CnComma => "一、",
-            Style::CnParen => "(一)",
-            Style::Digit => "1.",
-            Style::DigitParen => "(1)",
-            Style::Circled => "①",
-            Style::Article => "第一条",
-            Style::CnGlued => "一…",
-            Style::DigitGlued => "1…",
-            Style::Bullet => "——",
+            Style::Part => "numbered 第一部分 item",
+            Style::CnComma => "numbered 一、 item",
+            Style::CnParen => "numbered (一) item",
+            Style::Digit => "numbered 1. item",
+            Style::DigitParen => "numbered (1) item",
+            Style::Circled => "numbered ① item",
+            Style::Article => "numbered 第一条 item",
+            Style::CnGlued => "numbered 一… item",
+            Style::DigitGlued => "numbered 1… item",
+            Style::Bullet => "numbered —— item",
         }
     }
 }
