@@ -107,10 +107,12 @@ fn has_colon_near_start(s: &str) -> bool {
     .is_some()
 }
 
-/// A label found in a clause: byte range (including any level prefix), level and label word.
+/// A label found in a clause: byte range (including any level prefix), where its word starts,
+/// level and label word.
 struct Label<'a> {
     start: usize,
     end: usize,
+    word_start: usize,
     level: &'static str,
     label: &'a str,
 }
@@ -140,6 +142,7 @@ fn labels(content: &str) -> Vec<Label<'_>> {
             Some(Label {
                 start,
                 end: whole.end(),
+                word_start: whole.start(),
                 level,
                 label,
             })
@@ -396,10 +399,14 @@ pub fn parse_labelled(content: &str) -> (Vec<UnitRef>, Vec<String>) {
 /// `parse_labelled`, with where the last list ends (its sentence, its line or the next label
 /// that is not about units).
 fn parse_labelled_to(content: &str) -> (Vec<UnitRef>, Vec<String>, usize) {
+    parse_labels(content, &labels(content))
+}
+
+/// `parse_labelled_to` with the labels already found.
+fn parse_labels(content: &str, found: &[Label<'_>]) -> (Vec<UnitRef>, Vec<String>, usize) {
     let mut units = Vec::new();
     let mut warnings = Vec::new();
     let mut end_of_lists = 0usize;
-    let found = labels(content);
     let mut seen_labels: Vec<(&str, &str)> = Vec::new();
     for (i, lab) in found.iter().enumerate() {
         let (level, label) = (lab.level, lab.label);
@@ -579,8 +586,16 @@ fn read_bracket(inner: &str, at_end: bool) -> Option<BracketReading> {
         head_end -= 1;
     }
     let head = inner.get(..head_end).unwrap_or("");
-    if LABEL.find(head).is_some_and(|m| m.start() <= 12) {
-        let (units, warnings, _) = parse_labelled_to(inner);
+    // the labels are read once: the first is the head's first unless it runs past the head
+    // (spaces before its colon), which the head alone is then asked about
+    let found = labels(inner);
+    let opens = match found.first() {
+        Some(l) if l.word_start <= 12 && l.end <= head_end => true,
+        Some(l) if l.word_start <= 12 => LABEL.find(head).is_some_and(|m| m.start() <= 12),
+        _ => false,
+    };
+    if opens {
+        let (units, warnings, _) = parse_labels(inner, &found);
         return Some((units.into(), warnings.into(), "labelled clause"));
     }
     bracket_list(inner, at_end).map(|(units, form)| (units.into(), Rc::from([]), form))
