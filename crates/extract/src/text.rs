@@ -41,10 +41,21 @@ pub fn strip_suffix<'a>(h: &'a str, n: &str) -> Option<&'a str> {
 /// Does `h` hold `n`? std's search, which takes SIMD steps for short needles: on the unit
 /// names, lines and items of the seeds it ran as fast as a first-byte search on names of up to
 /// 48 bytes and two to three times as fast as a first-byte search or memchr's `memmem` on
-/// anything longer (an in-process comparison, the fastest of 300 runs each).
+/// anything longer (an in-process comparison, the fastest of 300 runs each). A short text
+/// (a unit's name) is first asked whether it holds every byte of `n` by their low six bits,
+/// which most names asked about a word do not: a quarter less time on the seeds' names.
 #[inline]
 pub fn has(h: &str, n: &str) -> bool {
+    if h.len() <= 48 && low_bits(n) & !low_bits(h) != 0 {
+        return false;
+    }
     h.contains(n)
+}
+
+/// The set of a string's bytes by their low six bits.
+#[inline]
+fn low_bits(s: &str) -> u64 {
+    s.bytes().fold(0, |set, b| set | 1 << (b & 63))
 }
 
 /// Does `s` hold at least `n` characters? Counts no further than the `n`th: some callers
@@ -152,5 +163,16 @@ mod tests {
             assert_eq!(ours, t.split('\n').collect::<Vec<_>>(), "{t:?}");
         }
         assert!(!has("地区生产总值", "总额"));
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The byte-set test only ever says no where std's search says no: names and words
+        /// from a few characters that share bytes (位 E4 BD 8D, 分 E5 88 86, 区 E5 8C BA …).
+        #[test]
+        fn has_is_contains(h in "[位为牵头单第一下同人民政府区分局各a ]{0,20}", n in "[位一下区分局人 ]{0,4}") {
+            prop_assert_eq!(has(&h, &n), h.contains(n.as_str()));
+        }
     }
 }

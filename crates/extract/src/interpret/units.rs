@@ -230,8 +230,8 @@ const LEVEL_CHARS: &str = "省市区县镇乡";
 /// Splits a unit list on 、 , , ; / and spaces (never inside brackets), keeping generic bodies
 /// whole ("各县、市、区政府") and splitting "A及B" between two bodies.
 pub fn split_units(list: &str) -> Vec<String> {
-    // pieces as slices of the list: names are many, copies cost
-    let mut pieces: Vec<&str> = Vec::new();
+    // pieces as slices of the list, kept inline: names are many, copies cost
+    let mut pieces: smallvec::SmallVec<[&str; 8]> = smallvec::SmallVec::new();
     let mut depth = 0i32;
     let mut start = 0usize;
     for (i, c) in list.char_indices() {
@@ -407,7 +407,7 @@ fn parse_labels(content: &str, found: &[Label<'_>]) -> (Vec<UnitRef>, Vec<String
     let mut units = Vec::new();
     let mut warnings = Vec::new();
     let mut end_of_lists = 0usize;
-    let mut seen_labels: Vec<(&str, &str)> = Vec::new();
+    let mut seen_labels: smallvec::SmallVec<[(&str, &str); 4]> = smallvec::SmallVec::new();
     for (i, lab) in found.iter().enumerate() {
         let (level, label) = (lab.level, lab.label);
         let end = found.get(i + 1).map(|n| n.start).unwrap_or(content.len());
@@ -462,14 +462,19 @@ fn parse_labels(content: &str, found: &[Label<'_>]) -> (Vec<UnitRef>, Vec<String
 fn list_names(list: &str) -> Vec<String> {
     let mut out = Vec::new();
     for (k, chunk) in list.split(' ').filter(|c| !c.trim().is_empty()).enumerate() {
-        let names: Vec<String> = split_units(chunk)
-            .into_iter()
-            .filter(|n| n.chars().count() >= 2)
-            .collect();
+        // this chunk's names go straight to the end of `out`, and are taken back if they
+        // name no body
+        let before = out.len();
+        out.extend(
+            split_units(chunk)
+                .into_iter()
+                .filter(|n| crate::text::chars_at_least(n, 2)),
+        );
+        let names = out.get(before..).unwrap_or_default();
         if k > 0 && !names.iter().any(|n| body_like(n) || n.starts_with('各')) {
+            out.truncate(before);
             break;
         }
-        out.extend(names);
     }
     out
 }
