@@ -101,9 +101,11 @@ fn dash_lines(text: &str, report_year: Option<i32>) -> Vec<Item> {
     }
     let mut items = Vec::new();
     for block in blocks {
-        let with_family = block
+        // one search over the block: the segments are apart by their dashes, and no family
+        // name holds a dash, so each segment's family is the one it has alone
+        let with_family = indicator::families_of_clauses(text, &block)
             .iter()
-            .filter(|(s, e)| indicator::family_of(text.get(*s..*e).unwrap_or("")).is_some())
+            .filter(|f| f.is_some())
             .count();
         if with_family * 2 < block.len() {
             continue;
@@ -196,11 +198,16 @@ fn sentence_clauses(text: &str, start: usize, end: usize) -> Vec<(usize, usize)>
 /// Does a paragraph list indicators with their results ("全县地区生产总值完成11.3亿元,…;规模
 /// 以上工业增加值完成4亿元,…")? Three or more of its clauses name an indicator and a figure.
 fn lists_indicator_results(text: &str, clauses: &[(usize, usize)]) -> bool {
+    // one search over the paragraph: its clauses are apart by ; and 。, which no family name
+    // holds, so each clause's family is the one it has alone
     clauses
         .iter()
-        .filter(|(a, b)| {
-            let t = text.get(*a..*b).unwrap_or("");
-            indicator::family_of(t).is_some() && !outcome::outcomes(t).0.is_empty()
+        .zip(indicator::families_of_clauses(text, clauses))
+        .filter(|((a, b), family)| {
+            family.is_some()
+                && !outcome::outcomes(text.get(*a..*b).unwrap_or(""))
+                    .0
+                    .is_empty()
         })
         .count()
         >= 3
