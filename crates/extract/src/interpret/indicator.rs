@@ -48,8 +48,9 @@ const FAMILIES: &[&[&str]] = &[
 struct FamilyWords {
     chinese: aho_corasick::AhoCorasick,
     latin: aho_corasick::AhoCorasick,
-    /// The family of each pattern of `chinese`, then of `latin`.
+    /// The family of each of `chinese`'s patterns.
     chinese_family: Vec<usize>,
+    /// The family of each of `latin`'s patterns.
     latin_family: Vec<usize>,
 }
 
@@ -122,8 +123,8 @@ pub fn family_of(s: &str) -> Option<usize> {
     family_matches(s).next().map(|m| m.family)
 }
 
-/// The family of each clause, from one automaton pass over the whole span rather than one
-/// search per (short) clause.
+/// The family of each clause, from one search over the whole span (`family_matches`) rather
+/// than one per (short) clause.
 pub fn families_of_clauses(text: &str, clauses: &[(usize, usize)]) -> Vec<Option<usize>> {
     let mut out = vec![None; clauses.len()];
     let (Some(first), Some(last)) = (clauses.first(), clauses.last()) else {

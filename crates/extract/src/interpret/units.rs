@@ -380,9 +380,8 @@ fn push_unit(out: &mut Vec<String>, s: &str) {
     t = strip_note(t);
     t = strip_tails(t);
     // "列第一位的为牵头单位" is a note inside the list, not a body
-    // 为牵头单位 and 第一位 share their last character: one search for both when it is absent
-    let note = crate::text::has(t, "位")
-        && (crate::text::has(t, "为牵头单位") || crate::text::has(t, "第一位"))
+    let note = crate::text::has(t, "为牵头单位")
+        || crate::text::has(t, "第一位")
         || crate::text::has(t, "下同");
     if !t.is_empty() && !note && crate::text::chars_at_most(t, 40) {
         out.push(t.to_string());
@@ -500,9 +499,8 @@ fn role_marker(name: String) -> (String, Option<Role>) {
 /// The level a unit's own name implies: 区发改局 → 区, 市发改委 → 市. Branches of a city body
 /// in the district (市生态环境局武昌区分局) stay unclassified.
 fn unit_level(name: &str) -> Option<&'static str> {
-    // 分局 and 分中心 share their first character: one search for both when it is absent
-    if crate::text::has(name, "分")
-        && (crate::text::has(name, "分局") || crate::text::has(name, "分中心"))
+    if crate::text::has(name, "分局")
+        || crate::text::has(name, "分中心")
         || crate::text::has(name, "各区")
     {
         return None;
