@@ -729,6 +729,41 @@ def outage(args, pb, checks):
             checks.ok(f"{name} while the database is down: a retry delay", delay.seconds > 0 or delay.nanos > 0, delay)
 
 
+
+def over_budget(args, pb, checks):
+    """A document whose extraction outlasts the ingest service's budget (the set runs with 1 ms)
+    is refused with RESOURCE_EXHAUSTED and an ErrorInfo naming the limit, the setting and the
+    document kept as FAILED; a retry under the same request_id is refused the same way, and
+    nothing of it is delivered (issue 29)."""
+    ingest_pb2 = pb["ingest"][0]
+    (ingest,) = services(args, pb, "ingest")
+    with open(args.seed, encoding="utf-8") as f:
+        seed = f.read()
+    # the notice sixteen times over on one line: far more than a millisecond of work
+    content = (seed.replace("\n", " ") * 16).encode("utf-8")
+    request = ingest_pb2.CreateDocumentRequest(content=content, filename="long.txt", request_id="grpcio-over-budget")
+    for attempt in ("first", "retried"):
+        name = f"CreateDocument over the extraction budget ({attempt})"
+        details = checks.refused(name, ingest.CreateDocument, request, grpc.StatusCode.RESOURCE_EXHAUSTED, ["ErrorInfo"])
+        info = details.get("ErrorInfo")
+        if info is not None:
+            checks.ok(f"{name}: reason", info.reason == "EXTRACTION_BUDGET_EXCEEDED", info.reason)
+            checks.ok(f"{name}: domain", info.domain == "duban.gov", info.domain)
+            metadata = dict(info.metadata)
+            checks.ok(f"{name}: names the kept document", metadata.get("document") == "documents/1", metadata)
+            checks.ok(f"{name}: names the budget", metadata.get("budget_ms") == "1", metadata)
+            checks.ok(f"{name}: names the setting", metadata.get("setting") == "DUBAN_INGEST_EXTRACT_BUDGET_MS", metadata)
+    failed = ingest.ListDocuments(ingest_pb2.ListDocumentsRequest(filter="delivery_state=FAILED"), timeout=30).documents
+    checks.ok("the document is kept as FAILED, once", [d.name for d in failed] == ["documents/1"], [d.name for d in failed])
+    if failed:
+        doc = failed[0]
+        checks.ok("the FAILED document holds nothing read", (doc.plan_count, doc.item_count) == (0, 0), (doc.plan_count, doc.item_count))
+        checks.ok("the FAILED document says why", "1 ms budget" in doc.delivery_error, doc.delivery_error)
+    for state in ("DELIVERED", "PENDING"):
+        listed = ingest.ListDocuments(ingest_pb2.ListDocumentsRequest(filter=f"delivery_state={state}"), timeout=30).documents
+        checks.ok(f"no document is {state}", not listed, [d.name for d in listed])
+
+
 COMMON = {
     "grpc.health.v1.Health",
     "grpc.reflection.v1.ServerReflection",
@@ -856,6 +891,7 @@ SUITES = {
     "bounded-errors": bounded_errors,
     "every-rpc": every_rpc,
     "outage": outage,
+    "over-budget": over_budget,
 }
 
 
@@ -866,7 +902,7 @@ def main():
         parser.add_argument(f"--{service}", required=True)
     parser.add_argument("--ca")
     parser.add_argument("--token", action="append", help="ROLE=JWT, once per role")
-    parser.add_argument("--seed", help="a document to ingest (every-rpc, scope-table)")
+    parser.add_argument("--seed", help="a document to ingest (every-rpc, scope-table, over-budget)")
     parser.add_argument("--recipe", help="the folder the README's openssl lines ran in (mtls-recipe)")
     parser.add_argument("suite", choices=sorted(SUITES))
     args = parser.parse_args()

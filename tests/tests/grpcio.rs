@@ -154,6 +154,27 @@ async fn every_rpc_answers_grpcio_accepted_and_refused() {
     set.stop().await;
 }
 
+/// The over-budget refusal (issue 29) as grpcio sees it: its code, its ErrorInfo (which limit,
+/// which setting, which document was kept as FAILED), the same under retry, nothing delivered.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_document_over_the_extraction_budget_reaches_grpcio_as_resource_exhausted() {
+    let database_url = duban_testkit::fresh_database().await;
+    let mut config = duban_cli::stack::StackConfig::ephemeral(&database_url);
+    config.ingest_extract_budget_ms = 1;
+    let set = TestSet::start_with(config).await;
+    let seed = duban_testkit::seed(duban_testkit::SEED_DECOMPOSITION);
+    let out = suite(
+        &set,
+        "over-budget",
+        &["--seed", seed.to_str().expect("a UTF-8 path")],
+    )
+    .await;
+    assert!(
+        out.contains("CreateDocument over the extraction budget (retried): RESOURCE_EXHAUSTED")
+    );
+    set.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn writes_during_a_database_outage_answer_unavailable_with_retry_info() {
     let (server, set, root) = duban_testkit::set_on_own_postgres("grpcio-outage").await;

@@ -36,8 +36,14 @@ pub enum ApiError {
     },
     /// A dependency (the database, a peer service) is unreachable; retrying later may work.
     Unavailable { message: String },
-    /// The request or a limit was exceeded.
-    ResourceExhausted { message: String },
+    /// A limit was exceeded. `reason` (UPPER_SNAKE_CASE) and `metadata` go to the caller as
+    /// an ErrorInfo, so a program can act on which limit and which resource without reading
+    /// the message.
+    ResourceExhausted {
+        reason: &'static str,
+        message: String,
+        metadata: Vec<(&'static str, String)>,
+    },
     /// A bug or an unexpected state on our side; the message is for operators.
     Internal { message: String },
 }
@@ -85,7 +91,7 @@ impl std::fmt::Display for ApiError {
             ApiError::AlreadyExists { message, .. }
             | ApiError::FailedPrecondition { message, .. }
             | ApiError::Unavailable { message }
-            | ApiError::ResourceExhausted { message }
+            | ApiError::ResourceExhausted { message, .. }
             | ApiError::Internal { message } => f.write_str(message),
         }
     }
@@ -208,7 +214,20 @@ impl From<ApiError> for Status {
                 message,
                 ErrorDetails::with_retry_info(Some(RETRY_DELAY)),
             ),
-            ApiError::ResourceExhausted { .. } => Status::new(Code::ResourceExhausted, message),
+            ApiError::ResourceExhausted {
+                reason, metadata, ..
+            } => Status::with_error_details(
+                Code::ResourceExhausted,
+                message,
+                ErrorDetails::with_error_info(
+                    reason,
+                    ERROR_DOMAIN,
+                    metadata
+                        .into_iter()
+                        .map(|(key, value)| (key.to_string(), cut(&value, MAX_QUOTED_CHARS)))
+                        .collect::<std::collections::HashMap<_, _>>(),
+                ),
+            ),
             ApiError::Internal { message } => {
                 tracing::error!(error = %message, "internal error answered as INTERNAL");
                 Status::new(Code::Internal, INTERNAL_MESSAGE)
@@ -279,6 +298,25 @@ mod tests {
             status
                 .message()
                 .starts_with(&format!("100 violations, the details list {listed}"))
+        );
+    }
+
+    #[test]
+    fn resource_exhausted_says_which_limit_in_error_info() {
+        let status: Status = ApiError::ResourceExhausted {
+            reason: "EXTRACTION_BUDGET_EXCEEDED",
+            message: "over".into(),
+            metadata: vec![("document", "documents/1".into())],
+        }
+        .into();
+        assert_eq!(status.code(), Code::ResourceExhausted);
+        let details = status.get_error_details();
+        let info = details.error_info().expect("ErrorInfo detail");
+        assert_eq!(info.reason, "EXTRACTION_BUDGET_EXCEEDED");
+        assert_eq!(info.domain, ERROR_DOMAIN);
+        assert_eq!(
+            info.metadata.get("document").map(String::as_str),
+            Some("documents/1")
         );
     }
 

@@ -150,12 +150,18 @@ impl IngestService for Ingest {
                     Some(failed) => {
                         self.metrics.document_failed();
                         return Err(ApiError::ResourceExhausted {
+                            reason: "EXTRACTION_BUDGET_EXCEEDED",
                             message: format!(
                                 "{filename}: {why}; kept as {} with delivery_state FAILED and \
                                  nothing delivered: split the document, or raise the limit and \
                                  send it again",
                                 failed.name
                             ),
+                            metadata: vec![
+                                ("document", failed.name.clone()),
+                                ("budget_ms", over.budget.as_millis().to_string()),
+                                ("setting", "DUBAN_INGEST_EXTRACT_BUDGET_MS".to_string()),
+                            ],
                         }
                         .into());
                     }
