@@ -86,7 +86,8 @@ fn cut_candidates(text: &str) -> Vec<Cut> {
         // the character before the marker must end a sentence or clause, or be a space
         let before = text.get(..s).unwrap_or("");
         let trimmed = before.trim_end_matches([' ', '\t']);
-        let Some(prev) = trimmed.chars().next_back() else {
+        // a line's own start is where the line begins already: nothing to cut
+        let Some(prev) = trimmed.chars().next_back().filter(|p| *p != '\n') else {
             continue;
         };
         let after_break = matches!(prev, '。' | ';' | ')' | ']' | '】' | '!' | '?')
