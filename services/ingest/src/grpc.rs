@@ -1,10 +1,8 @@
-//! gRPC handlers: validate, call the store, map errors. No rules or SQL here.
-
-use std::{sync::Arc, time::Duration};
+//! gRPC handlers: check and decode the request, call one use case or the store, encode. No
+//! rules or SQL here.
 
 use duban_db::idempotency;
-use duban_extract::{Extraction, OverBudget};
-use duban_kit::{auth, list, names, peer};
+use duban_kit::{auth, list, names};
 use duban_proto::{
     ApiError,
     v1::{
@@ -12,59 +10,35 @@ use duban_proto::{
         ListDocumentsResponse, ingest_service_server::IngestService,
     },
 };
-use sha2::{Digest, Sha256};
-use tokio::sync::Notify;
 use tonic::{Request, Response, Status};
 
 use crate::{
-    domain, governments,
-    metrics::IngestMetrics,
-    owners::{self, Owners},
-    store::{NewDocument, Store},
+    domain,
+    owners::Owners,
+    receive::{Receiver, Upload},
+    store::Store,
 };
 
 pub struct Ingest {
     store: Store,
     owners: Owners,
-    wake: Arc<Notify>,
+    receiver: Receiver,
     max_document_bytes: usize,
-    extract_budget: Duration,
-    metrics: IngestMetrics,
 }
 
 impl Ingest {
     pub fn new(
         store: Store,
         owners: Owners,
-        wake: Arc<Notify>,
+        receiver: Receiver,
         max_document_bytes: usize,
-        extract_budget: Duration,
-        metrics: IngestMetrics,
     ) -> Self {
         Self {
             store,
             owners,
-            wake,
+            receiver,
             max_document_bytes,
-            extract_budget,
-            metrics,
         }
-    }
-
-    /// Extraction is CPU work: it runs off the async workers, within the budget.
-    /// The bytes come back with the result, to be stored.
-    async fn extract(
-        &self,
-        content: Vec<u8>,
-        filename: &str,
-    ) -> Result<(Vec<u8>, Result<Extraction, OverBudget>), ApiError> {
-        let (source, budget) = (filename.to_string(), self.extract_budget);
-        tokio::task::spawn_blocking(move || {
-            let extracted = duban_extract::extract_within(&content, &source, budget);
-            (content, extracted)
-        })
-        .await
-        .map_err(|e| ApiError::internal(format!("extraction task failed: {e}")))
     }
 }
 
@@ -110,73 +84,13 @@ impl IngestService for Ingest {
             )
             .into());
         }
-        let fingerprint = idempotency::fingerprint(&req);
-        let sha256 = hex::encode(Sha256::digest(&req.content));
-        let filename = req.filename;
-        let (content, extracted) = if self.store.extracted(&sha256).await? {
-            // read before: answered with what is stored, without reading it again
-            (req.content, None)
-        } else {
-            let (content, extracted) = self.extract(req.content, &filename).await?;
-            (content, Some(extracted))
+        let upload = Upload {
+            fingerprint: idempotency::fingerprint(&req),
+            content: req.content,
+            filename: req.filename,
+            request_id: req.request_id,
         };
-        let new = |extraction| NewDocument {
-            filename: &filename,
-            sha256: sha256.clone(),
-            content: &content,
-            extraction,
-            request_id: &req.request_id,
-            fingerprint: fingerprint.clone(),
-            trace_context: peer::current_trace_context(),
-        };
-        let (document, stored) = match extracted {
-            None => self.store.create_document(new(None)).await?,
-            Some(Ok(mut extraction)) => {
-                // The plans a document makes belong to its issuer's government.
-                owners::claim(who.as_ref(), &filename, &mut extraction)?;
-                governments::resolve_source_reports(&mut extraction);
-                self.store.create_document(new(Some(&extraction))).await?
-            }
-            Some(Err(over)) => {
-                let why = format!("{over} (DUBAN_INGEST_EXTRACT_BUDGET_MS)");
-                // kept unread, with why: a document naming no issuer, claimed as any such is
-                let mut unread = Extraction {
-                    source: filename.clone(),
-                    warnings: vec![why.clone()],
-                    ..Default::default()
-                };
-                owners::claim(who.as_ref(), &filename, &mut unread)?;
-                match self.store.store_failed(new(None), &unread, &why).await? {
-                    Some(failed) => {
-                        self.metrics.document_failed();
-                        return Err(ApiError::ResourceExhausted {
-                            reason: "EXTRACTION_BUDGET_EXCEEDED",
-                            message: format!(
-                                "{filename}: {why}; kept as {} with delivery_state FAILED and \
-                                 nothing delivered: split the document, or raise the limit and \
-                                 send it again",
-                                failed.name
-                            ),
-                            metadata: vec![
-                                ("document", failed.name.clone()),
-                                ("budget_ms", over.budget.as_millis().to_string()),
-                                ("setting", "DUBAN_INGEST_EXTRACT_BUDGET_MS".to_string()),
-                            ],
-                        }
-                        .into());
-                    }
-                    // read meanwhile by another call, with a larger budget
-                    None => self.store.create_document(new(None)).await?,
-                }
-            }
-        };
-        // The same bytes stored before are answered with the stored document, which may be
-        // another government's: the caller gets it only if it may read it.
-        if !stored {
-            self.owners.check(who.as_ref(), &document).await?;
-        }
-        self.metrics.document(stored);
-        self.wake.notify_one();
+        let document = self.receiver.receive(who.as_ref(), upload).await?;
         Ok(Response::new(document))
     }
 

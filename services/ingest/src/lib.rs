@@ -8,6 +8,7 @@ mod governments;
 mod grpc;
 mod metrics;
 mod owners;
+mod receive;
 mod store;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -146,13 +147,18 @@ impl Application {
             shutdown.clone(),
         ));
         let owners = owners::Owners::new(store.clone());
+        let receiver = receive::Receiver::new(
+            store.clone(),
+            owners.clone(),
+            wake,
+            Duration::from_millis(self.config.extract_budget_ms),
+            metrics,
+        );
         let api = IngestServiceServer::new(grpc::Ingest::new(
             store,
             owners,
-            wake,
+            receiver,
             self.config.max_document_bytes,
-            Duration::from_millis(self.config.extract_budget_ms),
-            metrics,
         ))
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
         let served = self
