@@ -5,13 +5,14 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::Stdio,
     sync::OnceLock,
-    time::Duration,
 };
 
 use duban_cli::stack::Service;
-use duban_testkit::TestSet;
+use duban_testkit::{
+    TestSet,
+    clients::{self, run},
+};
 
 /// The client and its requirements, in the repository.
 fn client_dir() -> PathBuf {
@@ -22,18 +23,6 @@ fn client_dir() -> PathBuf {
 struct Python {
     interpreter: PathBuf,
     stubs: PathBuf,
-}
-
-fn run(command: &mut std::process::Command, what: &str) {
-    let out = command
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn python() -> &'static Python {
@@ -98,22 +87,8 @@ async fn suite(set: &TestSet, name: &str, extra: &[&str]) -> String {
         .args(["--assignments", &address(Service::Assignments)])
         .args(["--reporting", &address(Service::Reporting)])
         .args(extra)
-        .arg(name)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let out = tokio::time::timeout(Duration::from_secs(300), command.output())
-        .await
-        .unwrap_or_else(|_| panic!("client.py {name} did not finish within 300 s"))
-        .expect("starting client.py");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "client.py {name} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+        .arg(name);
+    clients::suite(command, &format!("client.py {name}")).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,28 +7,17 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::Stdio,
     sync::OnceLock,
-    time::Duration,
 };
 
 use duban_cli::stack::Service;
-use duban_testkit::TestSet;
+use duban_testkit::{
+    TestSet,
+    clients::{self, run},
+};
 
 fn client_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("grpcjs")
-}
-
-fn run(command: &mut std::process::Command, what: &str) {
-    let out = command
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// The node_modules folder of the locked packages, installed once per lock file.
@@ -76,22 +65,8 @@ async fn suite(set: &TestSet, name: &str) -> String {
         .args(["--ingest", &address(Service::Ingest)])
         .args(["--targets", &address(Service::Targets)])
         .args(["--assignments", &address(Service::Assignments)])
-        .args(["--reporting", &address(Service::Reporting)])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let out = tokio::time::timeout(Duration::from_secs(300), command.output())
-        .await
-        .unwrap_or_else(|_| panic!("client.js {name} did not finish within 300 s"))
-        .expect("starting node");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "client.js {name} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+        .args(["--reporting", &address(Service::Reporting)]);
+    clients::suite(command, &format!("client.js {name}")).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

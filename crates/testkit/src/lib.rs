@@ -2,6 +2,7 @@
 //! provides (DATABASE_URL), and the four real services started exactly as `duban up` starts
 //! them, on port 0, reached only through the generated gRPC clients.
 
+pub mod clients;
 pub mod secure;
 
 use std::{
