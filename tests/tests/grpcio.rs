@@ -32,14 +32,12 @@ fn python() -> &'static Python {
         let venv = tmp.join("grpcio-venv");
         let requirements = std::fs::read_to_string(client_dir().join("requirements.txt"))
             .expect("tests/grpcio/requirements.txt");
-        let marker = venv.join("installed-requirements.txt");
         let interpreter = venv.join("bin/python");
-        if std::fs::read_to_string(&marker).ok().as_deref() != Some(requirements.as_str()) {
-            let _ = std::fs::remove_dir_all(&venv);
+        clients::installed_once(&venv, &requirements, |venv| {
             run(
                 std::process::Command::new("python3")
                     .args(["-m", "venv"])
-                    .arg(&venv),
+                    .arg(venv),
                 "python3 -m venv",
             );
             run(
@@ -48,8 +46,7 @@ fn python() -> &'static Python {
                     .arg(client_dir().join("requirements.txt")),
                 "pip install -r tests/grpcio/requirements.txt",
             );
-            std::fs::write(&marker, &requirements).expect("writing the venv marker");
-        }
+        });
         // Regenerated every run, so the stubs are always those of proto/ as it is now.
         let stubs = tmp.join(format!("grpcio-stubs-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&stubs);

@@ -27,10 +27,7 @@ fn node_modules() -> &'static Path {
         let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("grpcjs-packages");
         let lock = std::fs::read_to_string(client_dir().join("package-lock.json"))
             .expect("tests/grpcjs/package-lock.json");
-        let marker = home.join("installed-lock.json");
-        if std::fs::read_to_string(&marker).ok().as_deref() != Some(lock.as_str()) {
-            let _ = std::fs::remove_dir_all(&home);
-            std::fs::create_dir_all(&home).expect("the packages' folder");
+        clients::installed_once(&home, &lock, |home| {
             for file in ["package.json", "package-lock.json"] {
                 std::fs::copy(client_dir().join(file), home.join(file))
                     .unwrap_or_else(|e| panic!("copying tests/grpcjs/{file}: {e}"));
@@ -39,11 +36,10 @@ fn node_modules() -> &'static Path {
             run(
                 std::process::Command::new("npm")
                     .args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"])
-                    .current_dir(&home),
+                    .current_dir(home),
                 "npm ci (tests/grpcjs)",
             );
-            std::fs::write(&marker, &lock).expect("writing the packages' marker");
-        }
+        });
         home.join("node_modules")
     })
 }

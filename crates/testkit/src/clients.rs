@@ -1,7 +1,21 @@
 //! Running the client suites written against other gRPC stacks (tests/grpcio, tests/grpcjs):
 //! set-up commands that must succeed, and suites whose output is the test's evidence.
 
-use std::{process::Stdio, time::Duration};
+use std::{path::Path, process::Stdio, time::Duration};
+
+/// Makes `home` by `install` (a virtual environment, a package folder) when it was not made
+/// from these `pins` (a requirements or lock file's text) before: a marker in it keeps the pins
+/// it was made from, so a changed pin makes it again and an unchanged one costs nothing.
+pub fn installed_once(home: &Path, pins: &str, install: impl FnOnce(&Path)) {
+    let marker = home.join(".installed-from");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(pins) {
+        return;
+    }
+    let _ = std::fs::remove_dir_all(home);
+    std::fs::create_dir_all(home).unwrap_or_else(|e| panic!("{}: {e}", home.display()));
+    install(home);
+    std::fs::write(&marker, pins).unwrap_or_else(|e| panic!("{}: {e}", marker.display()));
+}
 
 /// Runs a set-up command (a package install, a stub generator); panics with its output when
 /// it fails.

@@ -28,6 +28,9 @@ pub struct Upload {
     pub fingerprint: Vec<u8>,
 }
 
+/// The setting that sets the extraction budget, named to the caller who ran out of it.
+const BUDGET_SETTING: &str = "DUBAN_INGEST_EXTRACT_BUDGET_MS";
+
 pub struct Receiver {
     store: Store,
     owners: Owners,
@@ -91,7 +94,7 @@ impl Receiver {
                 self.store.create_document(new(Some(&extraction))).await?
             }
             Some(Err(over)) => {
-                let why = format!("{over} (DUBAN_INGEST_EXTRACT_BUDGET_MS)");
+                let why = format!("{over} ({BUDGET_SETTING})");
                 // kept unread, with why: a document naming no issuer, claimed as any such is
                 let mut unread = Extraction {
                     source: filename.clone(),
@@ -149,7 +152,7 @@ fn over_budget(filename: &str, why: &str, over: &OverBudget, failed: &Document) 
         metadata: vec![
             ("document", failed.name.clone()),
             ("budget_ms", over.budget.as_millis().to_string()),
-            ("setting", "DUBAN_INGEST_EXTRACT_BUDGET_MS".to_string()),
+            ("setting", BUDGET_SETTING.to_string()),
         ],
     }
 }
