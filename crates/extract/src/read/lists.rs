@@ -99,7 +99,8 @@ pub fn items(doc: &Doc<'_>, plans: &[PlanMeta], mode: Mode, claimed: &[Item]) ->
             c.span[0] < f.end && f.start < c.span[1] || (f.start <= c.span[0] && c.span[1] <= f.end)
         })
     };
-    let mut out = Vec::new();
+    // a block is at most one item; items are large, and growing the list copies them all
+    let mut out = Vec::with_capacity(blocks.len());
     let n_plans = doc.seg.outline.attachments.len() + 1;
     // a document that names who answers somewhere reads only such lists as tasks
     let names_anyone = own.iter().zip(blocks).any(|(f, b)| {

@@ -78,7 +78,11 @@ pub fn attachment_heading(s: &str) -> Option<(String, String)> {
 
 /// Builds the outline over the lines not taken by tables.
 pub fn build(text: &str, lines: &[Line], in_table: &[bool]) -> Outline {
-    let mut out = Outline::default();
+    // a line opens at most one block
+    let mut out = Outline {
+        blocks: Vec::with_capacity(lines.len()),
+        attachments: Vec::new(),
+    };
     let glued_ok = glued_runs(text, lines);
     // open blocks by style, outermost first
     let mut stack: Vec<(Style, usize)> = Vec::new();
