@@ -7,9 +7,12 @@
 //! characters simplify differently, or not at all, inside certain words (乾隆 keeps 乾, 計畫
 //! is 计划); those words are listed below, as fast2s listed them.
 
-use std::{collections::HashMap, sync::LazyLock};
+use rustc_hash::FxHashMap;
+use std::sync::LazyLock;
 
-static TABLE: LazyLock<HashMap<char, char>> = LazyLock::new(|| {
+/// Asked once per character of a converted page: hashed with Fx, which for a `char` is one
+/// multiplication (the standard SipHash took most of the conversion's time).
+static TABLE: LazyLock<FxHashMap<char, char>> = LazyLock::new(|| {
     include_str!("../../data/t2s.txt")
         .lines()
         .filter_map(|line| {
@@ -73,6 +76,9 @@ fn simplified(prev: char, c: char, next: char) -> char {
     if c.len_utf8() != 3 {
         return c;
     }
+    if !in_word_lists(c) {
+        return from_table(c);
+    }
     let words = [[prev, c], [c, next]];
     if KEEP.iter().any(|(k, word)| *k == c && words.contains(word)) {
         return c;
@@ -83,6 +89,32 @@ fn simplified(prev: char, c: char, next: char) -> char {
     {
         return *to;
     }
+    from_table(c)
+}
+
+/// Is `c` one of the few characters that `KEEP` or `IN_WORDS` treat differently in some words?
+/// Asked of every character before the lists are searched.
+fn in_word_lists(c: char) -> bool {
+    matches!(
+        c,
+        '兒' | '覆'
+            | '夥'
+            | '藉'
+            | '瞭'
+            | '麽'
+            | '幺'
+            | '於'
+            | '乾'
+            | '著'
+            | '苧'
+            | '闔'
+            | '鍾'
+            | '讎'
+            | '畫'
+    )
+}
+
+fn from_table(c: char) -> char {
     TABLE
         .get(&c)
         .copied()
@@ -126,6 +158,29 @@ mod tests {
             ),
         ] {
             assert_eq!(simplify(traditional), simplified);
+        }
+    }
+
+    /// Every character of the word lists is asked about its words.
+    #[test]
+    fn the_word_lists_characters_are_asked_about() {
+        for (k, word) in KEEP {
+            assert!(in_word_lists(*k), "{k}");
+            let (p, n) = if word[0] == *k {
+                ('\0', word[1])
+            } else {
+                (word[0], '\0')
+            };
+            assert_eq!(simplified(p, *k, n), *k, "{k} in {word:?}");
+        }
+        for (k, word, to) in IN_WORDS {
+            assert!(in_word_lists(*k), "{k}");
+            let (p, n) = if word[0] == *k {
+                ('\0', word[1])
+            } else {
+                (word[0], '\0')
+            };
+            assert_eq!(simplified(p, *k, n), *to, "{k} in {word:?}");
         }
     }
 

@@ -554,8 +554,37 @@ fn align(kinds: &[Kind], cols: &[Column]) -> Vec<Option<(usize, usize)>> {
     if let Some(b) = best.first_mut().and_then(|r| r.get_mut(idx(k, 0))) {
         *b = 0.0;
     }
+    // what skipping columns costs, from a running count of the columns that are not units: a
+    // row asks it for every state and column
+    let mut not_units = Vec::with_capacity(k + 1);
+    not_units.push(0usize);
+    for c in cols {
+        not_units.push(not_units.last().copied().unwrap_or(0) + usize::from(!c.role.is_unit()));
+    }
+    let skip_cost = |from: usize, to: usize| {
+        if from <= to {
+            match (not_units.get(from), not_units.get(to)) {
+                (Some(a), Some(b)) => (b - a) as f64 * SKIP,
+                _ => 0.0,
+            }
+        } else {
+            0.0
+        }
+    };
+    let mut fit = vec![0.0f64; k];
     for i in 0..m {
         let Some(&kd) = kinds.get(i) else { break };
+        // how well this cell fits each column, the same for every state
+        for ((slot, c), nj) in fit.iter_mut().zip(cols).zip(0..) {
+            let v = score(kd, c.role);
+            // a unit column left empty is a merged cell: skipping it costs nothing, and of two
+            // unit columns the later one takes a lone cell
+            *slot = if c.role.is_unit() {
+                v + 0.01 * f64::from(nj)
+            } else {
+                v
+            };
+        }
         for st in 0..states {
             let cur = best[i][st];
             if cur == f64::NEG_INFINITY {
@@ -570,20 +599,7 @@ fn align(kinds: &[Kind], cols: &[Column]) -> Vec<Option<(usize, usize)>> {
             };
             // drop the cell
             relax(st, cur - DROP, None);
-            for (nj, c) in cols.iter().enumerate() {
-                let v = score(kd, c.role);
-                // a unit column left empty is a merged cell: skipping it costs nothing, and
-                // of two unit columns the later one takes a lone cell
-                let skip_cost = |from: usize, to: usize| {
-                    cols.get(from..to).map_or(0.0, |between| {
-                        between.iter().filter(|c| !c.role.is_unit()).count() as f64 * SKIP
-                    })
-                };
-                let v = if c.role.is_unit() {
-                    v + 0.01 * nj as f64
-                } else {
-                    v
-                };
+            for (nj, (c, &v)) in cols.iter().zip(&fit).enumerate() {
                 if j == k {
                     relax(idx(nj, s), cur + v - skip_cost(0, nj), Some(nj));
                 } else if nj == j {
