@@ -341,7 +341,9 @@ fn kind(cell: &str) -> Kind {
             _ => Kind::Num,
         };
     }
+    // a percentage's unit is its "%": a cell without one is read for figures no further here
     if chars <= 24
+        && c.contains('%')
         && let Some(f) = quantity::find_quantities(c).first()
         && f.start == 0
         && (f.end == c.len() || c.get(f.end..).is_some_and(|r| r.starts_with('(')))
