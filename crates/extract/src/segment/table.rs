@@ -551,9 +551,11 @@ fn align(kinds: &[Kind], cols: &[Column]) -> Vec<Option<(usize, usize)>> {
     const SUBS: usize = 4;
     let idx = |j: usize, s: usize| j * SUBS + s;
     let states = (k + 1) * SUBS;
-    let mut best = vec![vec![f64::NEG_INFINITY; states]; m + 1];
-    let mut back: Vec<Vec<(usize, Option<usize>)>> = vec![vec![(usize::MAX, None); states]; m + 1];
-    if let Some(b) = best.first_mut().and_then(|r| r.get_mut(idx(k, 0))) {
+    // one row of states per cell, kept in one block: rows are read and written for every
+    // state and column
+    let mut best = vec![f64::NEG_INFINITY; (m + 1) * states];
+    let mut back: Vec<(usize, Option<usize>)> = vec![(usize::MAX, None); (m + 1) * states];
+    if let Some(b) = best.get_mut(idx(k, 0)) {
         *b = 0.0;
     }
     // what skipping columns costs, from a running count of the columns that are not units: a
@@ -587,16 +589,23 @@ fn align(kinds: &[Kind], cols: &[Column]) -> Vec<Option<(usize, usize)>> {
                 v
             };
         }
-        for st in 0..states {
-            let cur = best[i][st];
+        let (done, ahead) = best.split_at_mut((i + 1) * states);
+        let row = done.get(i * states..).unwrap_or_default();
+        let next = ahead.get_mut(..states).unwrap_or_default();
+        let next_back = back
+            .get_mut((i + 1) * states..(i + 2) * states)
+            .unwrap_or_default();
+        for (st, &cur) in row.iter().enumerate() {
             if cur == f64::NEG_INFINITY {
                 continue;
             }
             let (j, s) = (st / SUBS, st % SUBS);
             let mut relax = |nst: usize, v: f64, col: Option<usize>| {
-                if v > best[i + 1][nst] {
-                    best[i + 1][nst] = v;
-                    back[i + 1][nst] = (st, col);
+                if let (Some(b), Some(w)) = (next.get_mut(nst), next_back.get_mut(nst))
+                    && v > *b
+                {
+                    *b = v;
+                    *w = (st, col);
                 }
             };
             // drop the cell
@@ -616,15 +625,18 @@ fn align(kinds: &[Kind], cols: &[Column]) -> Vec<Option<(usize, usize)>> {
             }
         }
     }
-    let Some(last) = best.last() else {
+    let last = best.get(m * states..).unwrap_or_default();
+    if last.is_empty() {
         return vec![None; m];
-    };
+    }
     let mut st = (0..states)
         .max_by(|a, b| last[*a].total_cmp(&last[*b]))
         .unwrap_or(0);
     let mut out = vec![None; m];
     for i in (1..=m).rev() {
-        let (prev, col) = back[i][st];
+        let Some(&(prev, col)) = back.get(i * states + st) else {
+            break;
+        };
         if let (Some(c), Some(slot)) = (col, out.get_mut(i - 1)) {
             *slot = Some((st % SUBS, c));
         }
