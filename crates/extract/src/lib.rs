@@ -172,7 +172,3 @@ fn extract_inner(
         text: n.raw,
     })
 }
-#[doc(hidden)]
-pub fn bench_clean(s: &str) -> usize {
-    normalize::clean::clean(s).0.len()
-}

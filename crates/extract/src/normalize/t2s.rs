@@ -164,22 +164,22 @@ mod tests {
     /// Every character of the word lists is asked about its words.
     #[test]
     fn the_word_lists_characters_are_asked_about() {
-        for (k, word) in KEEP {
-            assert!(in_word_lists(*k), "{k}");
-            let (p, n) = if word[0] == *k {
+        // the characters before and after `k` that make up `word`
+        let around = |k: char, word: [char; 2]| {
+            if word[0] == k {
                 ('\0', word[1])
             } else {
                 (word[0], '\0')
-            };
+            }
+        };
+        for (k, word) in KEEP {
+            assert!(in_word_lists(*k), "{k}");
+            let (p, n) = around(*k, *word);
             assert_eq!(simplified(p, *k, n), *k, "{k} in {word:?}");
         }
         for (k, word, to) in IN_WORDS {
             assert!(in_word_lists(*k), "{k}");
-            let (p, n) = if word[0] == *k {
-                ('\0', word[1])
-            } else {
-                (word[0], '\0')
-            };
+            let (p, n) = around(*k, *word);
             assert_eq!(simplified(p, *k, n), *to, "{k} in {word:?}");
         }
     }

@@ -565,15 +565,9 @@ fn align(kinds: &[Kind], cols: &[Column]) -> Vec<Option<(usize, usize)>> {
     for c in cols {
         not_units.push(not_units.last().copied().unwrap_or(0) + usize::from(!c.role.is_unit()));
     }
-    let skip_cost = |from: usize, to: usize| {
-        if from <= to {
-            match (not_units.get(from), not_units.get(to)) {
-                (Some(a), Some(b)) => (b - a) as f64 * SKIP,
-                _ => 0.0,
-            }
-        } else {
-            0.0
-        }
+    let skip_cost = |from: usize, to: usize| match (not_units.get(from), not_units.get(to)) {
+        (Some(a), Some(b)) if from <= to => (b - a) as f64 * SKIP,
+        _ => 0.0,
     };
     let mut fit = vec![0.0f64; k];
     for i in 0..m {
