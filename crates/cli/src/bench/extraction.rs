@@ -1,47 +1,65 @@
 //! Extraction speed in MB/s per core (CPU time of this thread), against a single line-scan pass
-//! over the same text measured the same way; and how it scales: the seeds at 1×, 4× and 16×
+//! over the same text measured in turns with it; and how it scales: the seeds at 1×, 4× and 16×
 //! their size, as written and with their line breaks removed (scraped pages often arrive as
 //! one long line), where a linear extractor keeps its MB/s.
 
 use std::time::Duration;
 
-use nix::sys::resource::{UsageWho, getrusage};
+use nix::time::{ClockId, clock_gettime};
 
+/// This thread's time on CPU, to the nanosecond: a round of the line scan takes a fraction of
+/// a millisecond, finer than the scheduler's accounting that `getrusage` reports.
 fn thread_cpu() -> Duration {
-    getrusage(UsageWho::RUSAGE_THREAD)
-        .map(|u| {
-            let (user, system) = (u.user_time(), u.system_time());
-            Duration::new(
-                u64::try_from(user.tv_sec() + system.tv_sec()).unwrap_or(0),
-                0,
-            ) + Duration::from_micros(u64::try_from(user.tv_usec() + system.tv_usec()).unwrap_or(0))
-        })
+    clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .map(Duration::from)
         .unwrap_or_default()
 }
 
-/// MB/s per core of `work` over `inputs`, repeated for about `budget` of CPU time, after one
-/// untimed round: the steady rate, without the one-time set-up of the first call (the
-/// extractor compiles its regexes and automata then, some 20 ms).
-fn rate(
-    inputs: &[(String, Vec<u8>)],
-    budget: Duration,
-    mut work: impl FnMut(&str, &[u8]) -> usize,
-) -> f64 {
-    let mut sink = 0usize;
-    for (name, content) in inputs {
-        sink = sink.wrapping_add(work(name, content));
-    }
-    let start = thread_cpu();
-    let mut bytes = 0usize;
-    while thread_cpu() - start < budget {
-        for (name, content) in inputs {
-            sink = sink.wrapping_add(work(name, content));
+/// Work to measure: the inputs it runs over, a round at a time.
+pub struct Workload<'a, F: FnMut(&str, &[u8]) -> usize> {
+    pub inputs: &'a [(String, Vec<u8>)],
+    pub work: F,
+}
+
+impl<F: FnMut(&str, &[u8]) -> usize> Workload<'_, F> {
+    /// One round over every input: the bytes read.
+    fn round(&mut self, sink: &mut usize) -> usize {
+        let mut bytes = 0;
+        for (name, content) in self.inputs {
+            *sink = sink.wrapping_add((self.work)(name, content));
             bytes += content.len();
         }
+        bytes
+    }
+}
+
+/// MB/s per core of two workloads, measured in turns, a round of each, until each has had
+/// about `budget` of CPU time or the pair twice that; after one untimed round of each (the
+/// extractor compiles its regexes and automata on its first call, some 20 ms). This machine's
+/// speed swings by a third within minutes, and two figures measured one after the other can
+/// fall on either side of a swing; taken in turns they see the same machine, and their ratio
+/// holds steady.
+fn rates<A, B>(a: &mut Workload<'_, A>, b: &mut Workload<'_, B>, budget: Duration) -> (f64, f64)
+where
+    A: FnMut(&str, &[u8]) -> usize,
+    B: FnMut(&str, &[u8]) -> usize,
+{
+    let mut sink = 0usize;
+    a.round(&mut sink);
+    b.round(&mut sink);
+    let (mut a_bytes, mut b_bytes) = (0usize, 0usize);
+    let (mut a_cpu, mut b_cpu) = (Duration::ZERO, Duration::ZERO);
+    while (a_cpu < budget || b_cpu < budget) && a_cpu + b_cpu < budget * 2 {
+        let t = thread_cpu();
+        a_bytes += a.round(&mut sink);
+        let u = thread_cpu();
+        b_bytes += b.round(&mut sink);
+        a_cpu += u.saturating_sub(t);
+        b_cpu += thread_cpu().saturating_sub(u);
     }
     std::hint::black_box(sink);
-    let seconds = (thread_cpu() - start).as_secs_f64().max(1e-9);
-    bytes as f64 / 1e6 / seconds
+    let mb_s = |bytes: usize, cpu: Duration| bytes as f64 / 1e6 / cpu.as_secs_f64().max(1e-9);
+    (mb_s(a_bytes, a_cpu), mb_s(b_bytes, b_cpu))
 }
 
 pub struct Figures {
@@ -51,15 +69,20 @@ pub struct Figures {
 
 /// Runs on the calling thread: call it from a blocking task.
 pub fn measure(inputs: &[(String, Vec<u8>)], budget: Duration) -> Figures {
-    let line_scan_mb_s = rate(inputs, budget, |_, content| {
-        content
-            .split(|b| *b == b'\n')
-            .filter(|line| !line.is_empty())
-            .count()
-    });
-    let extract_mb_s = rate(inputs, budget, |name, content| {
-        duban_extract::extract(content, name).items.len()
-    });
+    let mut scan = Workload {
+        inputs,
+        work: |_: &str, content: &[u8]| {
+            content
+                .split(|b| *b == b'\n')
+                .filter(|line| !line.is_empty())
+                .count()
+        },
+    };
+    let mut extract = Workload {
+        inputs,
+        work: |name: &str, content: &[u8]| duban_extract::extract(content, name).items.len(),
+    };
+    let (line_scan_mb_s, extract_mb_s) = rates(&mut scan, &mut extract, budget);
     Figures {
         extract_mb_s,
         line_scan_mb_s,
@@ -102,10 +125,21 @@ pub fn scaling(inputs: &[(String, Vec<u8>)], budget: Duration) -> Vec<Scaling> {
                 .collect();
             let extract =
                 |name: &str, content: &[u8]| duban_extract::extract(content, name).items.len();
+            let (with_breaks_mb_s, one_line_mb_s) = rates(
+                &mut Workload {
+                    inputs: &grown,
+                    work: extract,
+                },
+                &mut Workload {
+                    inputs: &one_line,
+                    work: extract,
+                },
+                budget,
+            );
             Scaling {
                 factor,
-                with_breaks_mb_s: rate(&grown, budget, extract),
-                one_line_mb_s: rate(&one_line, budget, extract),
+                with_breaks_mb_s,
+                one_line_mb_s,
             }
         })
         .collect()
