@@ -13,10 +13,81 @@ static DATE_CN: LazyLock<Regex> = LazyLock::new(|| {
 static DATE_ISO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})").expect("iso date regex")
 });
-static META_FIELD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(名\s*称|标\s*题|发布机构|发文机关|文\s*号|发文字号|公开日期|发布日期|成文日期|发布时间)\s*[::]\s*\|?\s*([^|\n]+)")
-        .expect("meta field regex")
-});
+/// A field of a page's information table ("名 称: | 关于…的通知 |"): its name and its value.
+const FIELD: &str = r"(名\s*称|标\s*题|发布机构|发文机关|文\s*号|发文字号|公开日期|发布日期|成文日期|发布时间)\s*[::]\s*\|?\s*([^|\n]+)";
+
+/// `FIELD`, read where a field's name starts.
+static FIELD_AT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("^(?:{FIELD})")).expect("meta field regex"));
+
+/// The fields' names, each with whether it may be letter-spaced ("名 称"). None ends another.
+const FIELD_NAMES: &[(&str, bool)] = &[
+    ("名称", true),
+    ("标题", true),
+    ("发布机构", false),
+    ("发文机关", false),
+    ("文号", true),
+    ("发文字号", false),
+    ("公开日期", false),
+    ("发布日期", false),
+    ("成文日期", false),
+    ("发布时间", false),
+];
+
+/// The last characters of the fields' names.
+const FIELD_NAME_ENDS: [char; 7] = ['称', '题', '构', '关', '号', '期', '间'];
+
+/// Where the field name that ends just before `at` (and any spaces) starts.
+fn field_name_before(text: &str, at: usize) -> Option<usize> {
+    let before = text.get(..at)?.trim_end();
+    // most colons follow a word that is no field's name: asked by its last character first
+    if !before.ends_with(FIELD_NAME_ENDS) {
+        return None;
+    }
+    FIELD_NAMES.iter().find_map(|&(name, spaced)| {
+        let mut rest = before;
+        for (k, c) in name.chars().rev().enumerate() {
+            if spaced && k > 0 {
+                rest = rest.trim_end();
+            }
+            rest = rest.strip_suffix(c)?;
+        }
+        Some(rest.len())
+    })
+}
+
+/// Where each field of the information table starts, in order: found from each colon back over
+/// a field's name, because the names' first characters (名, 标, 发) open words in every
+/// sentence and a search for the names stops at each of them.
+fn field_starts(head: &str) -> impl Iterator<Item = usize> + '_ {
+    let b = head.as_bytes();
+    // ":" and the full-width ":" (EF BC 9A; the lead byte EF is rare in Chinese text)
+    memchr::memchr2_iter(b':', 0xEF, b).filter_map(move |i| {
+        let colon = b.get(i) == Some(&b':') || b.get(i + 1..i + 3) == Some(&[0xBC, 0x9A][..]);
+        colon.then(|| field_name_before(head, i)).flatten()
+    })
+}
+
+/// The fields of the information table in the opening, in order: each name with its value.
+/// Fields do not overlap: a name inside the last field's value is part of that value.
+fn fields(head: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    let mut read_to = 0usize;
+    for at in field_starts(head) {
+        let Some(c) = head
+            .get(at..)
+            .filter(|_| at >= read_to)
+            .and_then(|h| FIELD_AT.captures(h))
+        else {
+            continue;
+        };
+        read_to = at + c.get(0).map_or(0, |m| m.end());
+        if let (Some(name), Some(value)) = (c.get(1), c.get(2)) {
+            out.push((name.as_str(), value.as_str()));
+        }
+    }
+    out
+}
 static YEAR: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"((?:19|20)\d{2})\s*年").expect("year regex"));
 
@@ -64,22 +135,9 @@ pub fn extract_meta(text: &str, html_title: Option<&str>) -> Meta {
     let mut meta = Meta::default();
     // the opening: some 6000 characters
     let head = crate::text::head_bytes(text, 18_000);
-    // the fast search finds each field; only its match is read for its parts
-    for c in META_FIELD
-        .find_iter(head)
-        .filter_map(|m| META_FIELD.captures(m.as_str()))
-    {
-        let key: String = c
-            .get(1)
-            .map(|m| m.as_str())
-            .unwrap_or("")
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let val = c
-            .get(2)
-            .map(|m| m.as_str().trim().to_string())
-            .unwrap_or_default();
+    for (name, value) in fields(head) {
+        let key: String = name.chars().filter(|c| !c.is_whitespace()).collect();
+        let val = value.trim().to_string();
         if val.is_empty() {
             continue;
         }
@@ -300,6 +358,47 @@ mod tests {
             Some("武汉市政府工作报告")
         );
         assert_eq!(spoken_title("一、目标任务\n(一)稳增长"), None);
+    }
+
+    fn by_search(h: &str) -> Vec<(&str, &str)> {
+        Regex::new(FIELD)
+            .unwrap()
+            .captures_iter(h)
+            .filter_map(|c| Some((c.get(1)?.as_str(), c.get(2)?.as_str())))
+            .collect()
+    }
+
+    #[test]
+    fn every_field_name_ends_in_a_listed_character() {
+        for (name, _) in FIELD_NAMES {
+            let last = name.chars().next_back().unwrap();
+            assert!(FIELD_NAME_ENDS.contains(&last), "{name}");
+        }
+    }
+
+    #[test]
+    fn an_information_table_is_read() {
+        let page =
+            "名 称: | 关于印发方案的通知 | 发布机构: | 区政府办 |\n文 号: | 武昌政办〔2025〕1号 |";
+        let want = vec![
+            ("名 称", "关于印发方案的通知 "),
+            ("发布机构", "区政府办 "),
+            ("文 号", "武昌政办〔2025〕1号 "),
+        ];
+        assert_eq!(fields(page), want);
+        assert_eq!(by_search(page), want);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+        /// The fields found from the colons back are those a search of the whole opening finds:
+        /// texts of whole names, their characters, colons, separators and other words.
+        #[test]
+        fn fields_are_those_a_search_finds(
+            h in "(名称|名 称|标题|文号|文\n号|发文字号|发布机构|公开日期|名|称|文|号|字|发|目|x|:|:|[|]|[ \n\u{3000}]){0,16}"
+        ) {
+            proptest::prop_assert_eq!(fields(&h), by_search(&h));
+        }
     }
 
     #[test]
