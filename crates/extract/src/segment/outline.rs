@@ -83,7 +83,9 @@ pub fn build(text: &str, lines: &[Line], in_table: &[bool]) -> Outline {
         blocks: Vec::with_capacity(lines.len()),
         attachments: Vec::new(),
     };
-    let glued_ok = glued_runs(text, lines);
+    // each line's marker, parsed once: the glued runs and the blocks both ask
+    let markers: Vec<Option<Marker>> = lines.iter().map(|l| markers::parse(l.text(text))).collect();
+    let glued_ok = glued_runs(&markers);
     // open blocks by style, outermost first
     let mut stack: Vec<(Style, usize)> = Vec::new();
     let mut current: Option<usize> = None;
@@ -140,7 +142,7 @@ pub fn build(text: &str, lines: &[Line], in_table: &[bool]) -> Outline {
             i = j;
             continue;
         }
-        let marker = markers::parse(s).filter(|m| match m.style {
+        let marker = markers.get(i).copied().flatten().filter(|m| match m.style {
             Style::CnGlued | Style::DigitGlued => glued_ok.get(i).copied().unwrap_or(false),
             Style::Digit if m.decimal_like => last_digit.is_some_and(|d| d + 1 == m.n),
             _ => true,
@@ -218,17 +220,13 @@ fn next_text<'a>(text: &'a str, lines: &[Line], from: usize) -> Option<(usize, &
 }
 
 /// Lines whose glued numeral (一开展…) is believed: runs 一, 二, 三… of such lines in order.
-fn glued_runs(text: &str, lines: &[Line]) -> Vec<bool> {
-    let mut ok = vec![false; lines.len()];
+fn glued_runs(markers: &[Option<Marker>]) -> Vec<bool> {
+    let mut ok = vec![false; markers.len()];
     for style in [Style::CnGlued, Style::DigitGlued] {
-        let cands: Vec<(usize, u32)> = lines
+        let cands: Vec<(usize, u32)> = markers
             .iter()
             .enumerate()
-            .filter_map(|(i, l)| {
-                markers::parse(l.text(text))
-                    .filter(|m| m.style == style)
-                    .map(|m| (i, m.n))
-            })
+            .filter_map(|(i, m)| m.filter(|m| m.style == style).map(|m| (i, m.n)))
             .collect();
         let mut k = 0;
         while k < cands.len() {
