@@ -119,19 +119,62 @@ struct Label<'a> {
 
 const LEVELS: &[&str] = &["街道", "省", "市", "区", "县", "镇", "乡"];
 
+/// The first words of a unit label (牵头单位, 牵头责任单位), of a person's label before its
+/// 领导 (分管领导) and before its 责任人 (主要责任人): the words of `LABEL`.
+const UNIT_LABEL_FIRST: &[&str] = &[
+    "牵头", "主办", "主责", "协同", "配合", "协办", "协助", "共同", "参与", "承办", "实施",
+];
+const LEADER_FIRST: &[&str] = &["牵头", "责任", "分管", "协同", "主管"];
+const PERSON_FIRST: &[&str] = &["项目", "主要", "具体"];
+
+/// Where the label that ends just before `colon` (and any spaces) starts: `LABEL` read
+/// backwards from its last word, which every label ends with (单位, 领导, 责任人…). Its first
+/// words (责, 主, 协…) open words in every sentence; a colon is rare.
+fn label_before(text: &str, colon: usize) -> Option<usize> {
+    let b = text.get(..colon)?.trim_end();
+    let strip = crate::text::strip_suffix;
+    let any = |s: &'static [&'static str], t: &str| -> Option<usize> {
+        s.iter().find_map(|w| strip(t, w)).map(str::len)
+    };
+    let start = if let Some(r) = strip(b, "领导") {
+        let r = strip(r, "负责").unwrap_or(r);
+        any(LEADER_FIRST, r).unwrap_or(r.len())
+    } else if let Some(r) = strip(b, "责任人") {
+        any(PERSON_FIRST, r).unwrap_or(r.len())
+    } else if let Some(r) = ["单位", "部门", "主体"].iter().find_map(|w| strip(b, w)) {
+        // 牵头(责任)单位, else 责任单位
+        match strip(r, "责任") {
+            Some(before_duty) => any(UNIT_LABEL_FIRST, before_duty).unwrap_or(before_duty.len()),
+            None => any(UNIT_LABEL_FIRST, r)?,
+        }
+    } else {
+        strip(strip(b, "科室")?, "责任")?.len()
+    };
+    Some(start)
+}
+
 /// Labels in order; the level prefix (市级 / 区级) is read backwards from the label word.
 fn labels(content: &str) -> Vec<Label<'_>> {
     // every label ends in a colon
-    if memchr::memchr(b':', content.as_bytes()).is_none() {
+    let b = content.as_bytes();
+    if memchr::memchr(b':', b).is_none() {
         return Vec::new();
     }
-    LABEL
-        .find_iter(content)
-        .filter_map(|whole| {
-            // the label word is the match without its colon (captures cost more than this)
-            let label = whole.as_str().trim_end_matches([':', ' ']);
-            let before = content.get(..whole.start())?;
-            let mut start = whole.start();
+    // ":" and the full-width ":" (EF BC 9A)
+    memchr::memchr2_iter(b':', 0xEF, b)
+        .filter_map(|colon| {
+            let colon_len = match b.get(colon..colon + 3) {
+                Some([b':', ..]) => 1,
+                Some([0xEF, 0xBC, 0x9A]) => 3,
+                _ if b.get(colon) == Some(&b':') => 1,
+                _ => return None,
+            };
+            let word_start = label_before(content, colon)?;
+            let end = colon + colon_len;
+            // the label word is the match without its colon
+            let label = content.get(word_start..end)?.trim_end_matches([':', ' ']);
+            let before = content.get(..word_start)?;
+            let mut start = word_start;
             let mut level = "";
             if let Some(b) = before.strip_suffix('级')
                 && let Some(l) = LEVELS.iter().find(|l| b.ends_with(*l))
@@ -141,8 +184,8 @@ fn labels(content: &str) -> Vec<Label<'_>> {
             }
             Some(Label {
                 start,
-                end: whole.end(),
-                word_start: whole.start(),
+                end,
+                word_start,
                 level,
                 label,
             })
@@ -903,6 +946,64 @@ pub fn units_from_cell(cell: &str, role: Role) -> Vec<UnitRef> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `labels` as `LABEL`'s search finds them.
+    fn labels_by_search(content: &str) -> Vec<(usize, usize, usize, &str, &str)> {
+        if memchr::memchr(b':', content.as_bytes()).is_none() {
+            return Vec::new();
+        }
+        LABEL
+            .find_iter(content)
+            .map(|whole| {
+                let label = whole.as_str().trim_end_matches([':', ' ']);
+                let before = &content[..whole.start()];
+                let (mut start, mut level) = (whole.start(), "");
+                if let Some(b) = before.strip_suffix('级')
+                    && let Some(l) = LEVELS.iter().find(|l| b.ends_with(*l))
+                {
+                    level = l;
+                    start -= l.len() + '级'.len_utf8();
+                }
+                (start, whole.end(), whole.start(), level, label)
+            })
+            .collect()
+    }
+
+    fn labels_read(content: &str) -> Vec<(usize, usize, usize, &str, &str)> {
+        labels(content)
+            .into_iter()
+            .map(|l| (l.start, l.end, l.word_start, l.level, l.label))
+            .collect()
+    }
+
+    #[test]
+    fn labels_are_read_backwards_from_their_colon() {
+        let t = "(市级牵头单位:市发改委;区级牵头责任单位 :区发改局、区财政局;分管领导:张三;主要责任人:李四;责任科室:办公室)";
+        let got = labels_read(t);
+        assert_eq!(
+            got.iter().map(|l| (l.3, l.4)).collect::<Vec<_>>(),
+            vec![
+                ("市", "牵头单位"),
+                ("区", "牵头责任单位"),
+                ("", "分管领导"),
+                ("", "主要责任人"),
+                ("", "责任科室")
+            ]
+        );
+        assert_eq!(got, labels_by_search(t));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Labels read backwards from each colon are those `LABEL`'s search finds: texts of
+        /// the labels' words, levels, colons, spaces and other words.
+        #[test]
+        fn labels_are_those_the_search_finds(
+            t in "(牵头|主办|主责|协同|配合|协办|协助|共同|参与|承办|实施|责任|单位|部门|主体|科室|分管|主管|负责|领导|项目|主要|具体|责任人|人|市级|区|级|街道|:|:|[ \t]|、|A|[()]){0,14}"
+        ) {
+            proptest::prop_assert_eq!(labels_read(&t), labels_by_search(&t));
+        }
+    }
 
     fn names(text: &str) -> Vec<(String, Role)> {
         find_clauses(text)
