@@ -228,7 +228,14 @@ mod tests {
     #[test]
     fn the_head_ends_where_the_characters_do() {
         let long = "2025年,经济增长6%左右。".repeat(40);
-        for text in ["", "abc", "政府工作报告", "2025年,经济增长6%", "a政b府c", &long] {
+        for text in [
+            "",
+            "abc",
+            "政府工作报告",
+            "2025年,经济增长6%",
+            "a政b府c",
+            &long,
+        ] {
             for n in (0..10).chain([20, 21, 22, 63, 64, 65, 100, 127, 128, 129, 300, 1000]) {
                 let want = text.char_indices().nth(n).map_or(text, |(i, _)| &text[..i]);
                 assert_eq!(head(text, n), want, "{text} {n}");
