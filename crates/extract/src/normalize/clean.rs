@@ -39,6 +39,50 @@ static BOILERPLATE_ANYWHERE: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new
     ])
 });
 
+/// Boilerplate lines are shorter than this (in bytes): paragraphs are not read for it.
+const BOILERPLATE_MAX: usize = 360;
+
+/// Where the words of boilerplate that may stand anywhere in a line start, searched for in the
+/// runs of short lines only: a page's paragraphs hold most of its bytes, and 技术 or 版权 are
+/// words a paragraph uses.
+fn anywhere_in_short_lines(text: &str, lines: &[(usize, usize)]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let short = |&(s, e): &(usize, usize)| e - s < BOILERPLATE_MAX;
+    let mut k = 0usize;
+    while let Some(&first) = lines.get(k) {
+        if !short(&first) {
+            k += 1;
+            continue;
+        }
+        let run = lines.get(k..).unwrap_or_default();
+        let n = run.iter().take_while(|l| short(l)).count();
+        let end = run.get(n.saturating_sub(1)).map_or(first.1, |l| l.1);
+        let hay = text.get(first.0..end).unwrap_or("");
+        out.extend(
+            BOILERPLATE_ANYWHERE
+                .find_iter(hay)
+                .map(|m| first.0 + m.start()),
+        );
+        k += n.max(1);
+    }
+    out
+}
+
+/// Does a line (trimmed at its start) begin with a word of `BOILERPLATE_START`? Asked by its
+/// first character, which for most lines no word has, before the words themselves.
+fn starts_boilerplate(head: &str) -> bool {
+    head.starts_with(BOILERPLATE_FIRST)
+        && BOILERPLATE_START
+            .iter()
+            .any(|w| crate::text::starts(head, w))
+}
+
+/// The first characters of the words of `BOILERPLATE_START`.
+const BOILERPLATE_FIRST: [char; 25] = [
+    'C', 'E', 'e', '相', '本', '联', '手', '电', '传', '邮', '地', '主', '承', '责', '来', '浏',
+    '点', '分', '【', '打', '关', '上', '下', '返', '扫',
+];
+
 /// The words that boilerplate starting its line begins with ("电话:…", "上一篇…").
 const BOILERPLATE_START: &[&str] = &[
     "Copyright",
@@ -239,18 +283,15 @@ pub fn clean(text: &str) -> (String, OffsetMap) {
     let mut b = Builder::new();
     let mut out = String::with_capacity(text.len() + 1);
     let mut copied = 0usize;
-    let mut anywhere = BOILERPLATE_ANYWHERE
-        .find_iter(text.as_ref())
-        .map(|m| m.start())
+    let lines: Vec<(usize, usize)> = crate::text::line_ranges(&text).collect();
+    let mut anywhere = anywhere_in_short_lines(&text, &lines)
+        .into_iter()
         .peekable();
-    for (ls, le) in crate::text::line_ranges(&text) {
+    for &(ls, le) in &lines {
         let line = text.get(ls..le).unwrap_or("");
         let head = line.trim_start();
-        let candidate = line.len() < 360
-            && (BOILERPLATE_START
-                .iter()
-                .any(|w| crate::text::starts(head, w))
-                || anywhere.peek().is_some_and(|&a| a < le));
+        let candidate = line.len() < BOILERPLATE_MAX
+            && (starts_boilerplate(head) || anywhere.peek().is_some_and(|&a| a < le));
         while anywhere.peek().is_some_and(|&a| a < le) {
             anywhere.next();
         }
@@ -301,6 +342,37 @@ fn strip_pinyin(text: &str) -> (String, StepMap) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_boilerplate_start_begins_with_a_listed_character() {
+        for w in BOILERPLATE_START {
+            let first = w.chars().next().unwrap();
+            assert!(BOILERPLATE_FIRST.contains(&first), "{w}");
+            assert!(starts_boilerplate(&format!("{w}:某某")), "{w}");
+        }
+        assert!(!starts_boilerplate("一、总体要求"));
+    }
+
+    proptest::proptest! {
+        /// The words found in the runs of short lines are those a search of the whole text
+        /// finds in short lines.
+        #[test]
+        fn short_lines_are_searched_as_the_whole_text_is(
+            t in "(ICP|公网安备|版权所有|技术支持|网站标识码|您访问的链接|技术|版权|\n|\n\n|字{1,130}|a{1,400}){0,12}"
+        ) {
+            let lines: Vec<(usize, usize)> = crate::text::line_ranges(&t).collect();
+            let whole: Vec<usize> = BOILERPLATE_ANYWHERE
+                .find_iter(t.as_str())
+                .map(|m| m.start())
+                .filter(|&a| {
+                    lines
+                        .iter()
+                        .any(|&(s, e)| s <= a && a < e && e - s < BOILERPLATE_MAX)
+                })
+                .collect();
+            proptest::prop_assert_eq!(anywhere_in_short_lines(&t, &lines), whole);
+        }
+    }
 
     /// Every cleaned character maps back onto source text that cleans to it.
     #[test]
