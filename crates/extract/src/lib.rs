@@ -125,7 +125,6 @@ fn extract_inner(
         title: m.title.as_deref(),
         title_year,
         kind,
-        first_is_lead: units::first_is_lead_rule(text),
     };
     let read::Read {
         mut plans,

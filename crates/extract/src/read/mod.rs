@@ -21,8 +21,6 @@ pub struct Doc<'a> {
     pub title: Option<&'a str>,
     pub title_year: Option<i32>,
     pub kind: DocKind,
-    /// "列第一位的为牵头单位" stated in the document.
-    pub first_is_lead: bool,
 }
 
 pub struct Read {
@@ -61,8 +59,13 @@ pub fn read(doc: &Doc<'_>) -> Read {
         DocKind::WorkReport | DocKind::Other => report::items(doc),
     };
     items.sort_by_key(|i| i.span[0]);
+    // "列第一位的为牵头单位" stated in the document: asked only for an item that names no lead
+    // (a search of the whole text, which a decomposition whose items name leads never needs)
+    let first_is_lead = std::cell::OnceCell::new();
     for it in items.iter_mut() {
-        settle_roles(it, doc.first_is_lead);
+        settle_roles(it, || {
+            *first_is_lead.get_or_init(|| crate::interpret::units::first_is_lead_rule(doc.text))
+        });
         confidence::score(it);
     }
     let mut plans = plans;
@@ -78,9 +81,9 @@ pub fn read(doc: &Doc<'_>) -> Read {
 
 /// The document's rules for roles: where it says the first unit listed leads, the others
 /// co-operate; a 责任单位 list beside a 牵头单位 co-operates with the lead.
-fn settle_roles(item: &mut Item, first_is_lead: bool) {
+fn settle_roles(item: &mut Item, first_is_lead: impl FnOnce() -> bool) {
     let has_lead = item.units.iter().any(|u| u.role == Role::Lead);
-    if first_is_lead && !has_lead {
+    if !has_lead && first_is_lead() {
         for (i, u) in item.units.iter_mut().enumerate() {
             u.role = if i == 0 { Role::Lead } else { Role::Co };
         }
