@@ -13,14 +13,25 @@ static DATE_CN: LazyLock<Regex> = LazyLock::new(|| {
 static DATE_ISO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})").expect("iso date regex")
 });
-/// A field of a page's information table ("名 称: | 关于…的通知 |"): its name and its value.
-const FIELD: &str = r"(名\s*称|标\s*题|发布机构|发文机关|文\s*号|发文字号|公开日期|发布日期|成文日期|发布时间)\s*[::]\s*\|?\s*([^|\n]+)";
+/// A field of a page's information table ("名 称: | 关于…的通知 |"), as a pattern: one of
+/// `FIELD_NAMES` (tried in their order), then its value.
+fn field_pattern() -> String {
+    let names: Vec<String> = FIELD_NAMES
+        .iter()
+        .map(|&(name, spaced)| {
+            let chars: Vec<String> = name.chars().map(String::from).collect();
+            chars.join(if spaced { r"\s*" } else { "" })
+        })
+        .collect();
+    format!(r"({})\s*[::]\s*\|?\s*([^|\n]+)", names.join("|"))
+}
 
-/// `FIELD`, read where a field's name starts.
+/// A field, read where its name starts.
 static FIELD_AT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!("^(?:{FIELD})")).expect("meta field regex"));
+    LazyLock::new(|| Regex::new(&format!("^(?:{})", field_pattern())).expect("meta field regex"));
 
-/// The fields' names, each with whether it may be letter-spaced ("名 称"). None ends another.
+/// The information table's field names, each with whether it may be letter-spaced ("名 称").
+/// None ends another.
 const FIELD_NAMES: &[(&str, bool)] = &[
     ("名称", true),
     ("标题", true),
@@ -360,8 +371,16 @@ mod tests {
         assert_eq!(spoken_title("一、目标任务\n(一)稳增长"), None);
     }
 
+    #[test]
+    fn the_field_pattern_is_the_one_searched_before() {
+        assert_eq!(
+            field_pattern(),
+            r"(名\s*称|标\s*题|发布机构|发文机关|文\s*号|发文字号|公开日期|发布日期|成文日期|发布时间)\s*[::]\s*\|?\s*([^|\n]+)"
+        );
+    }
+
     fn by_search(h: &str) -> Vec<(&str, &str)> {
-        Regex::new(FIELD)
+        Regex::new(&field_pattern())
             .unwrap()
             .captures_iter(h)
             .filter_map(|c| Some((c.get(1)?.as_str(), c.get(2)?.as_str())))
@@ -395,7 +414,7 @@ mod tests {
         /// texts of whole names, their characters, colons, separators and other words.
         #[test]
         fn fields_are_those_a_search_finds(
-            h in "(名称|名 称|标题|文号|文\n号|发文字号|发布机构|公开日期|名|称|文|号|字|发|目|x|:|:|[|]|[ \n\u{3000}]){0,16}"
+            h in "(名称|名 称|标题|文号|文\n号|发文字号|发布机构|发文机关|公开日期|发布日期|成文日期|发布时间|名|称|文|号|字|发|目|x|:|:|[|]|[ \n\u{3000}]){0,16}"
         ) {
             proptest::prop_assert_eq!(fields(&h), by_search(&h));
         }

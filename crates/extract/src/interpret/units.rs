@@ -10,11 +10,21 @@ use rustc_hash::FxHashMap;
 use std::rc::Rc;
 use std::sync::LazyLock;
 
-/// A label (市级牵头单位 / 牵头责任单位 / 协同责任单位 / 责任部门 / 牵头负责领导 …) and its colon.
-static LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"((?:牵头|主办|主责|协同|配合|协办|协助|共同|参与|承办|实施)(?:责任)?(?:单位|部门|主体)|责任(?:单位|部门|主体|科室)|(?:牵头|责任|分管|协同|主管)?(?:负责)?领导|(?:项目|主要|具体)?责任人)\s*[::]")
-        .expect("label regex")
-});
+/// A label (市级牵头单位 / 牵头责任单位 / 协同责任单位 / 责任部门 / 牵头负责领导 …) and its colon:
+/// the grammar `label_before` reads backwards, as a pattern.
+fn label_pattern() -> String {
+    format!(
+        r"((?:{})(?:责任)?(?:{})|责任(?:{}|科室)|(?:{})?(?:负责)?领导|(?:{})?责任人)\s*[::]",
+        UNIT_LABEL_FIRST.join("|"),
+        UNIT_LABEL_LAST.join("|"),
+        UNIT_LABEL_LAST.join("|"),
+        LEADER_FIRST.join("|"),
+        PERSON_FIRST.join("|"),
+    )
+}
+
+static LABEL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&label_pattern()).expect("label regex"));
 
 /// Labels after a unit list that are not about units: the list ends there.
 const NOT_UNIT_LABELS: &[&str] = &[
@@ -124,6 +134,8 @@ const LEVELS: &[&str] = &["街道", "省", "市", "区", "县", "镇", "乡"];
 const UNIT_LABEL_FIRST: &[&str] = &[
     "牵头", "主办", "主责", "协同", "配合", "协办", "协助", "共同", "参与", "承办", "实施",
 ];
+/// The last words of a unit label.
+const UNIT_LABEL_LAST: &[&str] = &["单位", "部门", "主体"];
 const LEADER_FIRST: &[&str] = &["牵头", "责任", "分管", "协同", "主管"];
 const PERSON_FIRST: &[&str] = &["项目", "主要", "具体"];
 
@@ -141,7 +153,7 @@ fn label_before(text: &str, colon: usize) -> Option<usize> {
         any(LEADER_FIRST, r).unwrap_or(r.len())
     } else if let Some(r) = strip(b, "责任人") {
         any(PERSON_FIRST, r).unwrap_or(r.len())
-    } else if let Some(r) = ["单位", "部门", "主体"].iter().find_map(|w| strip(b, w)) {
+    } else if let Some(r) = UNIT_LABEL_LAST.iter().find_map(|w| strip(b, w)) {
         // 牵头(责任)单位, else 责任单位
         match strip(r, "责任") {
             Some(before_duty) => any(UNIT_LABEL_FIRST, before_duty).unwrap_or(before_duty.len()),
@@ -974,6 +986,14 @@ mod tests {
             .into_iter()
             .map(|l| (l.start, l.end, l.word_start, l.level, l.label))
             .collect()
+    }
+
+    #[test]
+    fn the_label_pattern_is_the_one_searched_before() {
+        assert_eq!(
+            label_pattern(),
+            r"((?:牵头|主办|主责|协同|配合|协办|协助|共同|参与|承办|实施)(?:责任)?(?:单位|部门|主体)|责任(?:单位|部门|主体|科室)|(?:牵头|责任|分管|协同|主管)?(?:负责)?领导|(?:项目|主要|具体)?责任人)\s*[::]"
+        );
     }
 
     #[test]
