@@ -71,12 +71,8 @@ fn field_name_before(text: &str, at: usize) -> Option<usize> {
 /// a field's name, because the names' first characters (名, 标, 发) open words in every
 /// sentence and a search for the names stops at each of them.
 fn field_starts(head: &str) -> impl Iterator<Item = usize> + '_ {
-    let b = head.as_bytes();
-    // ":" and the full-width ":" (EF BC 9A; the lead byte EF is rare in Chinese text)
-    memchr::memchr2_iter(b':', 0xEF, b).filter_map(move |i| {
-        let colon = b.get(i) == Some(&b':') || b.get(i + 1..i + 3) == Some(&[0xBC, 0x9A][..]);
-        colon.then(|| field_name_before(head, i)).flatten()
-    })
+    // the cleaned text's colons are all ":" (full-width ones are folded)
+    memchr::memchr_iter(b':', head.as_bytes()).filter_map(|at| field_name_before(head, at))
 }
 
 /// The fields of the information table in the opening, in order: each name with its value.

@@ -16,9 +16,9 @@ fn thread_cpu() -> Duration {
 }
 
 /// Work to measure: the inputs it runs over, a round at a time.
-pub struct Workload<'a, F: FnMut(&str, &[u8]) -> usize> {
-    pub inputs: &'a [(String, Vec<u8>)],
-    pub work: F,
+struct Workload<'a, F: FnMut(&str, &[u8]) -> usize> {
+    inputs: &'a [(String, Vec<u8>)],
+    work: F,
 }
 
 impl<F: FnMut(&str, &[u8]) -> usize> Workload<'_, F> {

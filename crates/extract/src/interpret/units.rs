@@ -167,22 +167,12 @@ fn label_before(text: &str, colon: usize) -> Option<usize> {
 
 /// Labels in order; the level prefix (市级 / 区级) is read backwards from the label word.
 fn labels(content: &str) -> Vec<Label<'_>> {
-    // every label ends in a colon
-    let b = content.as_bytes();
-    if memchr::memchr(b':', b).is_none() {
-        return Vec::new();
-    }
-    // ":" and the full-width ":" (EF BC 9A)
-    memchr::memchr2_iter(b':', 0xEF, b)
+    // every label ends in a colon: the cleaned text's colons are all ":" (full-width ones are
+    // folded)
+    memchr::memchr_iter(b':', content.as_bytes())
         .filter_map(|colon| {
-            let colon_len = match b.get(colon..colon + 3) {
-                Some([b':', ..]) => 1,
-                Some([0xEF, 0xBC, 0x9A]) => 3,
-                _ if b.get(colon) == Some(&b':') => 1,
-                _ => return None,
-            };
             let word_start = label_before(content, colon)?;
-            let end = colon + colon_len;
+            let end = colon + 1;
             // the label word is the match without its colon
             let label = content.get(word_start..end)?.trim_end_matches([':', ' ']);
             let before = content.get(..word_start)?;
