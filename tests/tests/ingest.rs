@@ -403,8 +403,9 @@ async fn a_document_over_the_extraction_budget_is_kept_as_failed_and_read_again_
     assert_eq!(again.name, "documents/1");
     assert_eq!(again.kind(), DocumentKind::Decomposition);
     assert!(again.item_count > 0 && again.plan_count > 0, "{again:?}");
+    // 4,336 items, a debug build and a busy machine: delivery took more than a minute once
     let done = set
-        .wait_delivered(&again.name, Duration::from_secs(60))
+        .wait_delivered(&again.name, Duration::from_secs(240))
         .await;
     assert_eq!(done.delivery_state(), DeliveryState::Delivered, "{done:?}");
     assert_eq!(plans_of(&set, &again.name).await.len(), done.plans.len());
