@@ -341,6 +341,15 @@ fn heading_text(doc: &Doc<'_>, i: usize) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
+/// `more` after `list`: moved where `list` is empty (most items have one piece of figures).
+fn add<T>(list: &mut Vec<T>, more: Vec<T>) {
+    if list.is_empty() {
+        *list = more;
+    } else {
+        list.extend(more);
+    }
+}
+
 fn build(
     doc: &Doc<'_>,
     b: &Block,
@@ -385,7 +394,14 @@ fn build(
         it.reasons
             .push("the paragraph under a heading with no numbered items".into());
     }
-    // units: every clause inside the item
+    // units: every clause inside the item (the list sized once: units are many)
+    it.units.reserve_exact(
+        f.clauses
+            .iter()
+            .filter(|c| c.start < end)
+            .map(|c| c.units.len())
+            .sum(),
+    );
     for c in f.clauses.iter().filter(|c| c.start < end) {
         it.units.extend(c.units.iter().cloned());
         it.warnings.extend(c.warnings.iter().cloned());
@@ -439,7 +455,7 @@ fn build(
         Mode::Tasks => {
             for piece in &pieces {
                 let t = text.get(piece.0..piece.1).unwrap_or("");
-                it.targets.extend(outcome::targets(t));
+                add(&mut it.targets, outcome::targets(t));
                 if it.deadline.is_none() {
                     it.deadline = deadline::deadline(t);
                 }
@@ -456,14 +472,14 @@ fn build(
             match turn {
                 Some(p) => {
                     let (plan, done) = all.split_at(p.min(all.len()));
-                    it.targets.extend(outcome::targets(plan));
+                    add(&mut it.targets, outcome::targets(plan));
                     let (results, stated) = outcome::outcomes(done);
                     it.actual = results;
-                    it.targets.extend(stated);
+                    add(&mut it.targets, stated);
                     it.reasons
                         .push("figures after the turn to results are outcomes".into());
                 }
-                None => it.targets.extend(outcome::targets(&all)),
+                None => add(&mut it.targets, outcome::targets(&all)),
             }
         }
     }

@@ -32,8 +32,9 @@ pub fn read(doc: &Doc<'_>) -> Read {
     let plans = plans::plans(doc);
     let mut items = match doc.kind {
         DocKind::Decomposition => {
-            let mut v = tables::items(doc, &plans);
-            v.extend(lists::items(doc, &plans, lists::Mode::Tasks, &v));
+            let v = tables::items(doc, &plans);
+            let listed = lists::items(doc, &plans, lists::Mode::Tasks, &v);
+            let mut v = joined(v, listed);
             if v.is_empty() {
                 v = report::items(doc);
             }
@@ -45,12 +46,11 @@ pub fn read(doc: &Doc<'_>) -> Read {
             if v.is_empty() { report::items(doc) } else { v }
         }
         DocKind::PlanExecution => {
-            let mut v = tables::items(doc, &plans);
-            v.extend(execution::items(doc));
-            let claimed = v.clone();
-            v.extend(lists::items(doc, &plans, lists::Mode::Progress, &claimed));
-            let claimed = v.clone();
-            v.extend(execution::progress_paragraphs(doc, &claimed));
+            let v = joined(tables::items(doc, &plans), execution::items(doc));
+            let listed = lists::items(doc, &plans, lists::Mode::Progress, &v);
+            let v = joined(v, listed);
+            let paragraphs = execution::progress_paragraphs(doc, &v);
+            let mut v = joined(v, paragraphs);
             if v.is_empty() {
                 v = report::items(doc);
             }
@@ -77,6 +77,16 @@ pub fn read(doc: &Doc<'_>) -> Read {
     }
     plans.retain(|p| p.items > 0);
     Read { plans, items }
+}
+
+/// `items` followed by `more`, moved rather than copied where `items` is empty (as it is for
+/// most documents: items are large, and a decomposition has hundreds).
+fn joined(mut items: Vec<Item>, more: Vec<Item>) -> Vec<Item> {
+    if items.is_empty() {
+        return more;
+    }
+    items.extend(more);
+    items
 }
 
 /// The document's rules for roles: where it says the first unit listed leads, the others
