@@ -166,7 +166,8 @@ fn label_before(text: &str, colon: usize) -> Option<usize> {
 }
 
 /// Labels in order; the level prefix (市级 / 区级) is read backwards from the label word.
-fn labels(content: &str) -> Vec<Label<'_>> {
+/// Kept inline: a text holds a few labels, and labels are read in item after item.
+fn labels(content: &str) -> smallvec::SmallVec<[Label<'_>; 4]> {
     // every label ends in a colon: the cleaned text's colons are all ":" (full-width ones are
     // folded)
     memchr::memchr_iter(b':', content.as_bytes())

@@ -410,9 +410,10 @@ fn build(
         }
     }
     // the figures: the item's text without its clauses and label lines
-    let mut pieces: Vec<(usize, usize)> = Vec::new();
+    // an item has a few clauses and pieces: kept inline, as items are many
+    let mut pieces: smallvec::SmallVec<[(usize, usize); 4]> = smallvec::SmallVec::new();
     let mut at = body;
-    let mut cl: Vec<(usize, usize)> = f
+    let mut cl: smallvec::SmallVec<[(usize, usize); 4]> = f
         .clauses
         .iter()
         .filter(|c| c.start < end)
