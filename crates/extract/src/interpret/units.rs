@@ -262,6 +262,16 @@ pub fn canonical(name: &str) -> String {
     s
 }
 
+/// The unit `u` held, leaving it empty: for a reading no one else holds.
+pub fn take(u: &mut UnitRef) -> UnitRef {
+    UnitRef {
+        name: std::mem::take(&mut u.name),
+        canonical: u.canonical.take(),
+        role: u.role,
+        level: u.level.take(),
+    }
+}
+
 fn unit(name: String, role: Role, level: Option<&'static str>) -> UnitRef {
     UnitRef {
         canonical: Some(canonical(&name)),

@@ -89,7 +89,7 @@ pub fn items(doc: &Doc<'_>, plans: &[PlanMeta], mode: Mode, claimed: &[Item]) ->
     let blocks = &doc.seg.outline.blocks;
     // a block's own text first: which style names who answers is decided on it
     let mut cache = units::ClauseCache::default();
-    let own: Vec<Facts> = blocks
+    let mut own: Vec<Facts> = blocks
         .iter()
         .map(|b| facts(doc, b, b.end_line, &mut cache))
         .collect();
@@ -122,8 +122,11 @@ pub fn items(doc: &Doc<'_>, plans: &[PlanMeta], mode: Mode, claimed: &[Item]) ->
     }
     // unnumbered tasks with their label lines ("市区新增学位2.36万个。/ 责任单位:市教育局")
     if names_anyone {
+        // the readings the cache shares are no longer needed: an item takes its units
+        // from a clause no other holds rather than copying them
+        cache = units::ClauseCache::default();
         for (i, b) in blocks.iter().enumerate() {
-            let Some(f) = own.get(i) else { continue };
+            let Some(f) = own.get_mut(i) else { continue };
             if b.marker.is_some()
                 || b.label_lines.is_empty()
                 || b.label_lines.first() == Some(&b.line)
@@ -200,7 +203,7 @@ pub fn items(doc: &Doc<'_>, plans: &[PlanMeta], mode: Mode, claimed: &[Item]) ->
             })
             .collect();
         // each item with the sub-points nested under it
-        let sub: HashMap<usize, Facts> = item_blocks
+        let mut sub: HashMap<usize, Facts> = item_blocks
             .iter()
             .filter_map(|&i| {
                 let b = blocks.get(i)?;
@@ -209,6 +212,9 @@ pub fn items(doc: &Doc<'_>, plans: &[PlanMeta], mode: Mode, claimed: &[Item]) ->
                     .then(|| (i, facts(doc, b, subtree_end(blocks, i), &mut cache)))
             })
             .collect();
+        // as above: the items of this plan take their units from clauses the cache no
+        // longer shares
+        cache = units::ClauseCache::default();
         let sub_of = |i: usize| sub.get(&i).or_else(|| own.get(i));
         // runs: a list restarts at 1; a run is kept when one of its items names who answers
         let mut keep = vec![false; blocks.len()];
@@ -280,7 +286,11 @@ pub fn items(doc: &Doc<'_>, plans: &[PlanMeta], mode: Mode, claimed: &[Item]) ->
                 continue;
             }
             let leaf = leaf_heading.get(i).copied().unwrap_or(false);
-            let Some(f) = (if leaf { own.get(i) } else { sub_of(i) }) else {
+            let f = match sub.get_mut(&i) {
+                Some(f) if !leaf => Some(f),
+                _ => own.get_mut(i),
+            };
+            let Some(f) = f else {
                 continue;
             };
             if overlaps_claimed(f) {
@@ -353,7 +363,7 @@ fn add<T>(list: &mut Vec<T>, more: Vec<T>) {
 fn build(
     doc: &Doc<'_>,
     b: &Block,
-    f: &Facts,
+    f: &mut Facts,
     leaf_heading: bool,
     mode: Mode,
     responsibility: bool,
@@ -402,8 +412,13 @@ fn build(
             .map(|c| c.units.len())
             .sum(),
     );
-    for c in f.clauses.iter().filter(|c| c.start < end) {
-        it.units.extend(c.units.iter().cloned());
+    for c in f.clauses.iter_mut().filter(|c| c.start < end) {
+        // a clause read for this item alone gives its units up; one shared with other items
+        // (the same bracket repeated) is copied
+        match std::rc::Rc::get_mut(&mut c.units) {
+            Some(units) => it.units.extend(units.iter_mut().map(units::take)),
+            None => it.units.extend(c.units.iter().cloned()),
+        }
         it.warnings.extend(c.warnings.iter().cloned());
         if !c.units.is_empty() {
             it.reasons.push(c.form.into());
