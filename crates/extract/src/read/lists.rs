@@ -3,7 +3,7 @@
 //! items under it but a paragraph of its own is an item too ("三、推进水浸黑点治理 / 完成…").
 //! Lists of the notice itself (一、工作要求…) and of requirements are not items.
 
-use super::{Doc, plans};
+use super::{Doc, append, plans};
 use crate::interpret::{deadline, outcome, quantity, units};
 use crate::segment::markers::Style;
 use crate::segment::outline::Block;
@@ -351,15 +351,6 @@ fn heading_text(doc: &Doc<'_>, i: usize) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
-/// `more` after `list`: moved where `list` is empty (most items have one piece of figures).
-fn add<T>(list: &mut Vec<T>, more: Vec<T>) {
-    if list.is_empty() {
-        *list = more;
-    } else {
-        list.extend(more);
-    }
-}
-
 fn build(
     doc: &Doc<'_>,
     b: &Block,
@@ -471,7 +462,7 @@ fn build(
         Mode::Tasks => {
             for piece in &pieces {
                 let t = text.get(piece.0..piece.1).unwrap_or("");
-                add(&mut it.targets, outcome::targets(t));
+                append(&mut it.targets, outcome::targets(t));
                 if it.deadline.is_none() {
                     it.deadline = deadline::deadline(t);
                 }
@@ -488,14 +479,14 @@ fn build(
             match turn {
                 Some(p) => {
                     let (plan, done) = all.split_at(p.min(all.len()));
-                    add(&mut it.targets, outcome::targets(plan));
+                    append(&mut it.targets, outcome::targets(plan));
                     let (results, stated) = outcome::outcomes(done);
                     it.actual = results;
-                    add(&mut it.targets, stated);
+                    append(&mut it.targets, stated);
                     it.reasons
                         .push("figures after the turn to results are outcomes".into());
                 }
-                None => add(&mut it.targets, outcome::targets(&all)),
+                None => append(&mut it.targets, outcome::targets(&all)),
             }
         }
     }

@@ -32,9 +32,9 @@ pub fn read(doc: &Doc<'_>) -> Read {
     let plans = plans::plans(doc);
     let mut items = match doc.kind {
         DocKind::Decomposition => {
-            let v = tables::items(doc, &plans);
+            let mut v = tables::items(doc, &plans);
             let listed = lists::items(doc, &plans, lists::Mode::Tasks, &v);
-            let mut v = joined(v, listed);
+            append(&mut v, listed);
             if v.is_empty() {
                 v = report::items(doc);
             }
@@ -46,11 +46,12 @@ pub fn read(doc: &Doc<'_>) -> Read {
             if v.is_empty() { report::items(doc) } else { v }
         }
         DocKind::PlanExecution => {
-            let v = joined(tables::items(doc, &plans), execution::items(doc));
+            let mut v = tables::items(doc, &plans);
+            append(&mut v, execution::items(doc));
             let listed = lists::items(doc, &plans, lists::Mode::Progress, &v);
-            let v = joined(v, listed);
+            append(&mut v, listed);
             let paragraphs = execution::progress_paragraphs(doc, &v);
-            let mut v = joined(v, paragraphs);
+            append(&mut v, paragraphs);
             if v.is_empty() {
                 v = report::items(doc);
             }
@@ -79,14 +80,14 @@ pub fn read(doc: &Doc<'_>) -> Read {
     Read { plans, items }
 }
 
-/// `items` followed by `more`, moved rather than copied where `items` is empty (as it is for
-/// most documents: items are large, and a decomposition has hundreds).
-fn joined(mut items: Vec<Item>, more: Vec<Item>) -> Vec<Item> {
-    if items.is_empty() {
-        return more;
+/// `more` after `list`, moved rather than copied where `list` is empty (as it mostly is: a
+/// document's items come from one reader, an item's figures from one piece of its text).
+fn append<T>(list: &mut Vec<T>, more: Vec<T>) {
+    if list.is_empty() {
+        *list = more;
+    } else {
+        list.extend(more);
     }
-    items.extend(more);
-    items
 }
 
 /// The document's rules for roles: where it says the first unit listed leads, the others
