@@ -263,7 +263,7 @@ pub fn canonical(name: &str) -> String {
 }
 
 /// The unit `u` held, leaving it empty: for a reading no one else holds.
-pub fn take(u: &mut UnitRef) -> UnitRef {
+pub(crate) fn take(u: &mut UnitRef) -> UnitRef {
     UnitRef {
         name: std::mem::take(&mut u.name),
         canonical: u.canonical.take(),
