@@ -3,7 +3,9 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use duban_kit::{metrics::MetricsAddr, security::SecurityConfig, server::ServerOptions};
+use duban_kit::{
+    metrics::MetricsAddr, security::SecurityConfig, server::ServerOptions, service::Listen,
+};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
@@ -98,6 +100,8 @@ struct Running {
 pub struct Stack {
     config: StackConfig,
     running: [Running; 4],
+    /// The targets port chosen ahead (see [`Stack::start`]), held until targets takes it over.
+    targets_socket: Option<std::net::TcpListener>,
 }
 
 fn index(service: Service) -> usize {
@@ -130,9 +134,9 @@ impl Stack {
         };
         // Assignments starts first but asks targets whose plans are whose, so a targets port given
         // as 0 is chosen now and taken again by targets, as a restarted service takes its own.
-        // The reservation is held until targets binds it, so no other server takes the port
-        // while assignments starts.
-        let (targets_addr, mut reserved) = match config.targets_addr {
+        // The socket is held and handed to targets, so no other server takes the port in
+        // between (one did, once, when it was let go just before targets bound it again).
+        let (targets_addr, targets_socket) = match config.targets_addr {
             addr if addr.port() == 0 => {
                 let reservation = std::net::TcpListener::bind(addr)?;
                 (reservation.local_addr()?, Some(reservation))
@@ -147,6 +151,7 @@ impl Stack {
                 idle(config.reporting_addr, Service::Reporting),
             ],
             config,
+            targets_socket,
         };
         // Assignments first (the others poll its revocation list); reporting and ingest
         // after their peers, whose addresses they need.
@@ -156,9 +161,6 @@ impl Stack {
             Service::Reporting,
             Service::Ingest,
         ] {
-            if service == Service::Targets {
-                drop(reserved.take());
-            }
             stack.start_service(service).await?;
         }
         Ok(stack)
@@ -204,7 +206,11 @@ impl Stack {
         let shutdown = CancellationToken::new();
         let (bound, bound_metrics, task) = match service {
             Service::Targets => {
-                let app = duban_targets::Application::build_with(
+                let listen = match self.targets_socket.take() {
+                    Some(socket) => Listen::Socket(socket),
+                    None => Listen::Addr(addr),
+                };
+                let app = duban_targets::Application::build_on(
                     duban_targets::Config {
                         database_url,
                         addr,
@@ -214,6 +220,7 @@ impl Stack {
                         security: security.clone(),
                     },
                     options,
+                    listen,
                 )
                 .await?;
                 (

@@ -30,6 +30,15 @@ pub struct Spec {
     pub keeps_revocations: bool,
 }
 
+/// Where a service takes its port.
+pub enum Listen {
+    /// An address to bind at start-up (port 0: one the system chooses).
+    Addr(SocketAddr),
+    /// A socket the caller bound ahead and held, so that no other server could take the port
+    /// between choosing it and the service's start.
+    Socket(std::net::TcpListener),
+}
+
 /// A service that is connected, migrated and bound but not yet serving.
 pub struct Bound {
     spec: &'static Spec,
@@ -48,7 +57,7 @@ impl Bound {
     pub async fn open(
         spec: &'static Spec,
         database_url: &str,
-        addr: SocketAddr,
+        listen: Listen,
         db_connections: u32,
         metrics_addr: MetricsAddr,
         options: ServerOptions,
@@ -66,9 +75,15 @@ impl Bound {
             .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         // The port is taken before the slow part (database, migrations): a port chosen ahead
         // for this service (see duban_cli::stack) stays free only as long as nobody else binds.
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|e| anyhow::anyhow!("{}: cannot listen on {addr}: {e}", spec.app_name))?;
+        let listener = match listen {
+            Listen::Addr(addr) => TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("{name}: cannot listen on {addr}: {e}"))?,
+            Listen::Socket(socket) => socket
+                .set_nonblocking(true)
+                .and_then(|()| TcpListener::from_std(socket))
+                .map_err(|e| anyhow::anyhow!("{name}: cannot listen on the socket given: {e}"))?,
+        };
         let pool = duban_db::open(
             database_url,
             spec.schema,

@@ -15,7 +15,7 @@ use duban_kit::{
     peer, plans,
     security::SecurityConfig,
     server::{MAX_MESSAGE_BYTES, ServerOptions},
-    service::{Bound, Spec},
+    service::{Bound, Listen, Spec},
 };
 use duban_proto::v1::{
     assignments_service_server::{AssignmentsServiceServer, SERVICE_NAME},
@@ -97,7 +97,7 @@ impl Application {
         let bound = Bound::open(
             &SPEC,
             &config.database_url,
-            config.addr,
+            Listen::Addr(config.addr),
             config.db_connections,
             config.metrics_addr,
             options,

@@ -18,7 +18,7 @@ use duban_kit::{
     peer,
     security::SecurityConfig,
     server::{MAX_MESSAGE_BYTES, ServerOptions},
-    service::{Bound, Spec},
+    service::{Bound, Listen, Spec},
 };
 use duban_proto::v1::ingest_service_server::{IngestServiceServer, SERVICE_NAME};
 use tokio::sync::Notify;
@@ -106,7 +106,7 @@ impl Application {
         let bound = Bound::open(
             &SPEC,
             &config.database_url,
-            config.addr,
+            Listen::Addr(config.addr),
             config.db_connections,
             config.metrics_addr,
             options,

@@ -18,7 +18,7 @@ use duban_kit::{
     plans::Plans,
     security::SecurityConfig,
     server::{MAX_MESSAGE_BYTES, ServerOptions},
-    service::{Bound, Spec},
+    service::{Bound, Listen, Spec},
 };
 use duban_proto::v1::reporting_service_server::{ReportingServiceServer, SERVICE_NAME};
 use tokio_util::sync::CancellationToken;
@@ -105,7 +105,7 @@ impl Application {
         let bound = Bound::open(
             &SPEC,
             &config.database_url,
-            config.addr,
+            Listen::Addr(config.addr),
             config.db_connections,
             config.metrics_addr,
             options,

@@ -13,7 +13,7 @@ use duban_kit::{
     metrics::MetricsAddr,
     security::SecurityConfig,
     server::{MAX_MESSAGE_BYTES, ServerOptions},
-    service::{Bound, Spec},
+    service::{Bound, Listen, Spec},
 };
 use duban_proto::v1::targets_service_server::{SERVICE_NAME, TargetsServiceServer};
 use tokio_util::sync::CancellationToken;
@@ -77,10 +77,21 @@ impl Application {
     }
 
     pub async fn build_with(config: Config, options: ServerOptions) -> anyhow::Result<Self> {
+        let listen = Listen::Addr(config.addr);
+        Self::build_on(config, options, listen).await
+    }
+
+    /// Builds the service on `listen` instead of `config.addr`: the in-process stack chooses
+    /// the targets port before its peers start, and hands over the socket it holds.
+    pub async fn build_on(
+        config: Config,
+        options: ServerOptions,
+        listen: Listen,
+    ) -> anyhow::Result<Self> {
         let bound = Bound::open(
             &SPEC,
             &config.database_url,
-            config.addr,
+            listen,
             config.db_connections,
             config.metrics_addr,
             options,
