@@ -73,8 +73,9 @@ impl Bound {
         let key = security
             .token_key()
             .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-        // The port is taken before the slow part (database, migrations): a port chosen ahead
-        // for this service (see duban_cli::stack) stays free only as long as nobody else binds.
+        // The port is taken before the slow part (database, migrations): a port given as an
+        // address (a restarted service's own, see duban_cli::stack) stays free only as long as
+        // nobody else binds it.
         let listener = match listen {
             Listen::Addr(addr) => TcpListener::bind(addr)
                 .await
