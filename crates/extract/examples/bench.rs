@@ -103,7 +103,7 @@ fn per_document(docs: &[(String, Vec<u8>)]) {
     }
     let total: usize = docs.iter().map(|d| d.1.len()).sum();
     println!(
-        "{:.1} MB/s from each seed's fastest run",
+        "{:.1} MB/s from each seed's fastest run (bar: 100 MB/s per core)",
         total as f64 / fastest_total / 1e6
     );
 }
