@@ -204,6 +204,13 @@ async fn the_same_document_ingested_twice_or_concurrently_is_stored_once() {
 async fn delivery_waits_for_a_stopped_peer_and_ends_like_a_clean_run() {
     let mut set = TestSet::start().await;
     set.stack.stop_service(Service::Targets).await.unwrap();
+    // the stack holds the stopped service's port without listening: its clients are refused
+    // at once, as by a machine where nothing runs, rather than left waiting
+    let refused = tokio::net::TcpStream::connect(set.stack.addr(Service::Targets)).await;
+    assert!(
+        matches!(&refused, Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused),
+        "{refused:?}"
+    );
     let doc = set.ingest_seed(SEED_DECOMPOSITION).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let pending = set.wait_delivered(&doc.name, Duration::ZERO).await;

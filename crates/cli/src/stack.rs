@@ -4,7 +4,10 @@
 use std::{net::SocketAddr, time::Duration};
 
 use duban_kit::{
-    metrics::MetricsAddr, security::SecurityConfig, server::ServerOptions, service::Listen,
+    metrics::MetricsAddr,
+    security::SecurityConfig,
+    server::ServerOptions,
+    service::{self, Listen},
 };
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -100,8 +103,9 @@ struct Running {
 pub struct Stack {
     config: StackConfig,
     running: [Running; 4],
-    /// The targets port chosen ahead (see [`Stack::start`]), held until targets takes it over.
-    targets_socket: Option<std::net::TcpListener>,
+    /// The targets port, held while targets is not running (see [`Stack::start`] and
+    /// [`Stack::stop_service`]) and handed over when it starts.
+    targets_socket: Option<tokio::net::TcpSocket>,
 }
 
 fn index(service: Service) -> usize {
@@ -133,12 +137,11 @@ impl Stack {
             task: None,
         };
         // Assignments starts first but asks targets whose plans are whose, so a targets port given
-        // as 0 is chosen now and taken again by targets, as a restarted service takes its own.
-        // The socket is held and handed to targets, so no other server takes the port in
-        // between (one did, once, when it was let go just before targets bound it again).
+        // as 0 is chosen now. The socket is held and handed to targets, so no other server takes
+        // the port in between (one did, once, when it was let go just before targets bound it).
         let (targets_addr, targets_socket) = match config.targets_addr {
             addr if addr.port() == 0 => {
-                let reservation = std::net::TcpListener::bind(addr)?;
+                let reservation = service::reserve(addr)?;
                 (reservation.local_addr()?, Some(reservation))
             }
             addr => (addr, None),
@@ -303,14 +306,29 @@ impl Stack {
         Ok(())
     }
 
-    /// Stops one service gracefully and waits until it has let go of its port.
+    /// Stops one service gracefully and waits until it has let go of its port. The targets
+    /// port is then held again (connections to it are refused, as with no server there) so
+    /// that no other server takes it before targets starts again where its peers expect it.
     pub async fn stop_service(&mut self, service: Service) -> anyhow::Result<()> {
         let running = &mut self.running[index(service)];
         running.shutdown.cancel();
-        match running.task.take() {
+        let stopped = match running.task.take() {
             Some(task) => task.await?,
-            None => Ok(()),
+            None => return Ok(()),
+        };
+        if service == Service::Targets && self.targets_socket.is_none() {
+            let addr = running.addr;
+            match service::reserve(addr) {
+                Ok(socket) => self.targets_socket = Some(socket),
+                // the service's own failure, if any, is the one to report
+                Err(e) => {
+                    return stopped.and(Err(anyhow::anyhow!(
+                        "targets stopped, but its port {addr} cannot be held: {e}"
+                    )));
+                }
+            }
         }
+        stopped
     }
 
     /// Waits until every running service reports SERVING, or fails after `limit`.

@@ -34,10 +34,31 @@ pub struct Spec {
 pub enum Listen {
     /// An address to bind at start-up (port 0: one the system chooses).
     Addr(SocketAddr),
-    /// A socket the caller bound ahead and held, so that no other server could take the port
-    /// between choosing it and the service's start.
-    Socket(std::net::TcpListener),
+    /// A socket the caller bound ahead and held, not yet listening, so that no other server
+    /// could take the port before the service's start (see [`reserve`]).
+    Socket(tokio::net::TcpSocket),
 }
+
+/// A socket bound to `addr` and not listening: it holds the port (port 0: one the system
+/// chooses) while connections to it are refused, as if nothing were there, until a service
+/// is started on it with [`Listen::Socket`]. The system chooses no held port for another
+/// socket (a server on port 0, an outgoing connection). Address reuse is on, as for any
+/// listener, so that the port of a service just stopped can be held again while its last
+/// connections wait out TIME_WAIT; a server that names the port and asks for reuse itself
+/// could still bind it.
+pub fn reserve(addr: SocketAddr) -> std::io::Result<tokio::net::TcpSocket> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    Ok(socket)
+}
+
+/// The backlog of a service's listener: what `TcpListener::bind` uses.
+const BACKLOG: u32 = 1024;
 
 /// A service that is connected, migrated and bound but not yet serving.
 pub struct Bound {
@@ -81,8 +102,7 @@ impl Bound {
                 .await
                 .map_err(|e| anyhow::anyhow!("{name}: cannot listen on {addr}: {e}"))?,
             Listen::Socket(socket) => socket
-                .set_nonblocking(true)
-                .and_then(|()| TcpListener::from_std(socket))
+                .listen(BACKLOG)
                 .map_err(|e| anyhow::anyhow!("{name}: cannot listen on the socket given: {e}"))?,
         };
         let pool = duban_db::open(

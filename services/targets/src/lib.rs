@@ -82,7 +82,8 @@ impl Application {
     }
 
     /// Builds the service on `listen` instead of `config.addr`: the in-process stack chooses
-    /// the targets port before its peers start, and hands over the socket it holds.
+    /// the targets port before its peers start, holds it while targets is stopped, and hands
+    /// over the socket it holds.
     pub async fn build_on(
         config: Config,
         options: ServerOptions,
