@@ -1,11 +1,11 @@
 //! The containers' entrypoints: the built binaries, run with the containers' environment
 //! (deploy/k8s/base/duban.env, the image's listen addresses moved to free ports, a database),
-//! migrate as the one-shot step does, pass the health check the containers use and exit 0 on
-//! SIGTERM.
+//! migrate as the one-shot step does, pass the health check the containers use, export their
+//! traces to an OpenTelemetry collector's receiver and exit 0 on SIGTERM.
 
 use std::{net::SocketAddr, path::PathBuf, process::Stdio, time::Duration};
 
-use duban_testkit::{fresh_database, sample, scrape};
+use duban_testkit::{clients, fresh_database, sample, scrape};
 use nix::{sys::signal::Signal, unistd::Pid};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
@@ -99,7 +99,7 @@ async fn duban_health(addr: SocketAddr, service: &str) -> bool {
 }
 
 #[tokio::test]
-async fn targets_container_migrates_serves_and_stops_on_sigterm() {
+async fn targets_container_migrates_serves_exports_traces_and_stops_on_sigterm() {
     let database_url = fresh_database().await;
 
     let migrated = command("duban", &database_url)
@@ -113,10 +113,12 @@ async fn targets_container_migrates_serves_and_stops_on_sigterm() {
         String::from_utf8_lossy(&migrated.stderr)
     );
 
+    let (collector, mut spans) = otlp_collector().await;
     let mut child = command("duban-targets", &database_url)
         .arg("serve")
         .env("DUBAN_TARGETS_ADDR", "127.0.0.1:0")
         .env("DUBAN_TARGETS_METRICS_ADDR", "127.0.0.1:0")
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", collector)
         .stdout(Stdio::piped())
         .spawn()
         .expect("starting duban-targets");
@@ -180,4 +182,54 @@ async fn targets_container_migrates_serves_and_stops_on_sigterm() {
         rest.iter().any(|l| l.contains("stopped")),
         "no 'stopped' line after SIGTERM: {rest:?}"
     );
+
+    // the spans of the health checks reached the collector, under the service's name, by the
+    // time the service had stopped (it flushes what it has not sent yet on its way out)
+    let mut received = Vec::new();
+    let health_span = |span: &serde_json::Value| {
+        span["service"] == "duban-targets" && span["name"] == "/grpc.health.v1.Health/Check"
+    };
+    while !received.iter().any(health_span) {
+        let span = tokio::time::timeout(Duration::from_secs(10), spans.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no health-check span reached the collector: {received:?}"))
+            .expect("the collector stopped");
+        received.push(span);
+    }
+}
+
+/// An OpenTelemetry collector's trace receiver (tests/grpcio/otlp_receiver.py: grpcio serving
+/// opentelemetry-proto's TraceService): its endpoint, and the spans it receives.
+async fn otlp_collector() -> (String, mpsc::UnboundedReceiver<serde_json::Value>) {
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let python = tokio::task::spawn_blocking(move || clients::grpcio_python(&tmp))
+        .await
+        .expect("making the grpcio environment");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("grpcio/otlp_receiver.py");
+    let mut receiver = Command::new(python)
+        .arg(script)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starting the OTLP receiver");
+    let mut lines = BufReader::new(receiver.stdout.take().expect("piped")).lines();
+    let first = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .expect("the OTLP receiver says where it listens")
+        .expect("reading the OTLP receiver")
+        .expect("the OTLP receiver exited before listening");
+    let port = serde_json::from_str::<serde_json::Value>(&first).expect("its port as JSON")["port"]
+        .as_u64()
+        .expect("a port");
+    let (tx, rx) = mpsc::unbounded_channel();
+    // the receiver lives as long as this task, which reads its output to the end
+    tokio::spawn(async move {
+        let _receiver = receiver;
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Ok(span) = serde_json::from_str(&line) {
+                let _ = tx.send(span);
+            }
+        }
+    });
+    (format!("http://127.0.0.1:{port}"), rx)
 }

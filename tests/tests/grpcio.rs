@@ -29,24 +29,7 @@ fn python() -> &'static Python {
     static PYTHON: OnceLock<Python> = OnceLock::new();
     PYTHON.get_or_init(|| {
         let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-        let venv = tmp.join("grpcio-venv");
-        let requirements = std::fs::read_to_string(client_dir().join("requirements.txt"))
-            .expect("tests/grpcio/requirements.txt");
-        let interpreter = venv.join("bin/python");
-        clients::installed_once(&venv, &requirements, |venv| {
-            run(
-                std::process::Command::new("python3")
-                    .args(["-m", "venv"])
-                    .arg(venv),
-                "python3 -m venv",
-            );
-            run(
-                std::process::Command::new(&interpreter)
-                    .args(["-m", "pip", "install", "--quiet", "-r"])
-                    .arg(client_dir().join("requirements.txt")),
-                "pip install -r tests/grpcio/requirements.txt",
-            );
-        });
+        let interpreter = clients::grpcio_python(tmp);
         // Regenerated every run, so the stubs are always those of proto/ as it is now.
         let stubs = tmp.join(format!("grpcio-stubs-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&stubs);

@@ -1,7 +1,11 @@
 //! Running the client suites written against other gRPC stacks (tests/grpcio, tests/grpcjs):
 //! set-up commands that must succeed, and suites whose output is the test's evidence.
 
-use std::{path::Path, process::Stdio, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::Duration,
+};
 
 /// Makes `home` by `install` (a virtual environment, a package folder) when it was not made
 /// from these `pins` (a requirements or lock file's text) before: a marker in it keeps the pins
@@ -15,6 +19,32 @@ pub fn installed_once(home: &Path, pins: &str, install: impl FnOnce(&Path)) {
     std::fs::create_dir_all(home).unwrap_or_else(|e| panic!("{}: {e}", home.display()));
     install(home);
     std::fs::write(&marker, pins).unwrap_or_else(|e| panic!("{}: {e}", marker.display()));
+}
+
+/// The Python of the virtual environment made from tests/grpcio/requirements.txt (grpcio and
+/// the other packages from PyPI the suites use) under `tmp`, the test's CARGO_TARGET_TMPDIR.
+pub fn grpcio_python(tmp: &Path) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/grpcio");
+    let requirements = dir.join("requirements.txt");
+    let pins = std::fs::read_to_string(&requirements)
+        .unwrap_or_else(|e| panic!("{}: {e}", requirements.display()));
+    let venv = tmp.join("grpcio-venv");
+    let interpreter = venv.join("bin/python");
+    installed_once(&venv, &pins, |venv| {
+        run(
+            std::process::Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(venv),
+            "python3 -m venv",
+        );
+        run(
+            std::process::Command::new(&interpreter)
+                .args(["-m", "pip", "install", "--quiet", "-r"])
+                .arg(&requirements),
+            "pip install -r tests/grpcio/requirements.txt",
+        );
+    });
+    interpreter
 }
 
 /// Runs a set-up command (a package install, a stub generator); panics with its output when
